@@ -1,0 +1,133 @@
+import Configuration
+import Foundation
+import Logging
+
+/// How the gateway returns a model's reasoning in OpenAI responses.
+public enum ReasoningFormat: String, Sendable, CaseIterable {
+    /// `reasoning_content`, the field most OpenAI-compatible clients read (DeepSeek's convention).
+    case reasoningContent = "reasoning_content"
+    /// `reasoning`, as Ollama's own `/v1` layer and OpenRouter return it.
+    case reasoning
+    /// Both fields.
+    case both
+    /// Inline `<think>…</think>` at the start of `content`, for clients that only show content.
+    case thinkTags = "think_tags"
+}
+
+/// Every setting of the gateway, read once at start-up from flags, environment, `.env` and defaults.
+public struct GatewayConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 3000
+    public var ollamaURL = "http://localhost:11434"
+    public var dataDirectory = "./data"
+    /// Start the Ollama simulator in-process and use it as the upstream.
+    public var demo = false
+    public var demoSimulatorPort = 11435
+
+    /// Largest request body accepted (413 beyond).
+    public var maxBodyBytes = 32 * 1024 * 1024
+    /// Overall deadline of a request unless the request or a model override says otherwise.
+    public var requestTimeout: Duration = .seconds(600)
+    /// A stream whose upstream sends nothing for this long is ended with a timeout error.
+    public var streamIdleTimeout: Duration = .seconds(120)
+    public var upstreamConnectTimeout: Duration = .seconds(5)
+    /// A header sent to Ollama on every request, for an Ollama behind its own authentication
+    /// (`Authorization: Bearer …`). The client's own credentials are never forwarded.
+    public var ollamaAuthHeader: (name: String, value: String)?
+
+    public var reasoningFormat: ReasoningFormat = .reasoningContent
+
+    public var imageFetch = ImageFetchPolicy()
+    public var logLevel: Logger.Level = .info
+
+    public init() {}
+}
+
+/// Limits on fetching `http(s)` image URLs on a client's behalf.
+public struct ImageFetchPolicy: Sendable {
+    /// Allow loopback, private and link-local addresses (off: the gateway must not be a way into the LAN).
+    public var allowPrivateAddresses = false
+    public var maxBytes = 20 * 1024 * 1024
+    public var timeout: Duration = .seconds(10)
+    public var maxRedirects = 3
+
+    public init(allowPrivateAddresses: Bool = false, maxBytes: Int = 20 * 1024 * 1024, timeout: Duration = .seconds(10)) {
+        self.allowPrivateAddresses = allowPrivateAddresses
+        self.maxBytes = maxBytes
+        self.timeout = timeout
+    }
+}
+
+extension GatewayConfiguration {
+    /// The environment names of every setting, for `--help` and the README.
+    public static let environmentNames: [String] = [
+        "HOST", "PORT", "OLLAMA_URL", "DATA_DIR", "DEMO", "DEMO_SIM_PORT", "MAX_BODY_BYTES", "REQUEST_TIMEOUT_MS",
+        "STREAM_IDLE_TIMEOUT_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "OLLAMA_AUTH_HEADER", "REASONING_FORMAT",
+        "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
+    ]
+
+    /// Reads the settings: values given as flags first, then the process environment, then `.env`.
+    /// - Parameter overrides: settings from the command line, keyed by their environment name.
+    public static func load(overrides: [String: String] = [:], environmentFile: String = ".env") async throws
+        -> GatewayConfiguration
+    {
+        let reader = ConfigReader(providers: [
+            EnvironmentVariablesProvider(environmentVariables: overrides),
+            EnvironmentVariablesProvider(),
+            try await EnvironmentVariablesProvider(environmentFilePath: .init(environmentFile), allowMissing: true),
+        ])
+        return try GatewayConfiguration(reader: reader)
+    }
+
+    public init(reader: ConfigReader) throws {
+        self.init()
+        host = reader.string(forKey: "host", default: host)
+        port = reader.int(forKey: "port", default: port)
+        ollamaURL = reader.string(forKey: "ollama.url", default: ollamaURL)
+        dataDirectory = reader.string(forKey: "data.dir", default: dataDirectory)
+        demo = reader.bool(forKey: "demo", default: demo)
+        demoSimulatorPort = reader.int(forKey: "demo.sim.port", default: demoSimulatorPort)
+        maxBodyBytes = reader.int(forKey: "max.body.bytes", default: maxBodyBytes)
+        requestTimeout = .milliseconds(reader.int(forKey: "request.timeout.ms", default: 600_000))
+        streamIdleTimeout = .milliseconds(reader.int(forKey: "stream.idle.timeout.ms", default: 120_000))
+        upstreamConnectTimeout = .milliseconds(reader.int(forKey: "upstream.connect.timeout.ms", default: 5_000))
+        if let header = reader.string(forKey: "ollama.auth.header", isSecret: true) {
+            guard let colon = header.firstIndex(of: ":") else {
+                throw ConfigurationError("OLLAMA_AUTH_HEADER must look like 'Name: value'")
+            }
+            ollamaAuthHeader = (
+                String(header[..<colon]).trimmingCharacters(in: .whitespaces),
+                String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            )
+        }
+        let format = reader.string(forKey: "reasoning.format", default: reasoningFormat.rawValue)
+        guard let reasoningFormat = ReasoningFormat(rawValue: format) else {
+            throw ConfigurationError(
+                "REASONING_FORMAT must be one of \(ReasoningFormat.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        self.reasoningFormat = reasoningFormat
+        imageFetch.allowPrivateAddresses = reader.bool(forKey: "image.fetch.allow.private", default: false)
+        imageFetch.maxBytes = reader.int(forKey: "image.fetch.max.bytes", default: imageFetch.maxBytes)
+        imageFetch.timeout = .milliseconds(reader.int(forKey: "image.fetch.timeout.ms", default: 10_000))
+        let level = reader.string(forKey: "log.level", default: "info")
+        guard let logLevel = Logger.Level(rawValue: level) else {
+            throw ConfigurationError("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        self.logLevel = logLevel
+        guard let url = URL(string: ollamaURL), let scheme = url.scheme, ["http", "https"].contains(scheme),
+            url.host != nil
+        else {
+            throw ConfigurationError("OLLAMA_URL must be an http(s) URL, got '\(ollamaURL)'")
+        }
+        while ollamaURL.hasSuffix("/") { ollamaURL.removeLast() }
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

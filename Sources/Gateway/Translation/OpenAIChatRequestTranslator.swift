@@ -1,0 +1,247 @@
+import Foundation
+import GatewayAPI
+
+/// What an OpenAI chat request becomes upstream, with the settings that shape the response.
+public struct UpstreamChatPlan: Sendable {
+    public var request: OllamaChatRequest
+    /// The parameters after merging request, model override and defaults.
+    public var parameters: ParameterLayer
+    public var model: ResolvedModel
+}
+
+/// Images given as `http(s)` URLs, fetched before translation (translation itself does no I/O).
+public typealias FetchedImages = [String: String]
+
+/// OpenAI `/v1/chat/completions` request → Ollama `/api/chat` request. Pure: no I/O, no HTTP.
+public enum OpenAIChatRequestTranslator {
+    /// The `http(s)` image URLs of a request, which must be fetched before `translate`.
+    public static func remoteImageURLs(in request: ChatCompletionRequest) -> [String] {
+        var urls: [String] = []
+        for message in request.messages {
+            guard case .parts(let parts) = message.content else { continue }
+            for case .imageURL(let url, _) in parts where ImageReference.isRemote(url) && !urls.contains(url) {
+                urls.append(url)
+            }
+        }
+        return urls
+    }
+
+    public static func translate(
+        _ request: ChatCompletionRequest, model: ResolvedModel, defaults: ParameterLayer,
+        images: FetchedImages = [:]
+    ) throws(GatewayError) -> UpstreamChatPlan {
+        try checkUnsupported(request)
+        let requestLayer = try parameterLayer(of: request)
+        let parameters = ParameterLayer.resolve(request: requestLayer, modelOverride: model.overrides, defaults: defaults)
+        var upstream = OllamaChatRequest(
+            model: model.upstreamName,
+            messages: try messages(request.messages, images: images),
+            tools: try tools(request.tools, choice: request.toolChoice),
+            format: try format(request.responseFormat),
+            options: parameters.options.isEmpty ? nil : ParameterLayer.normalizedOptions(parameters.options),
+            stream: request.stream,
+            keepAlive: parameters.keepAlive,
+            think: parameters.think
+        )
+        upstream.truncate = parameters.truncate
+        upstream.shift = parameters.shift
+        return UpstreamChatPlan(request: upstream, parameters: parameters, model: model)
+    }
+
+    // MARK: - Fields the gateway cannot honour
+
+    static func checkUnsupported(_ request: ChatCompletionRequest) throws(GatewayError) {
+        if let n = request.n, n != 1 {
+            throw .invalid("'n' must be 1: Ollama generates one choice per request.", param: "n")
+        }
+        if request.logprobs == true {
+            throw .invalid("'logprobs' is not supported by this gateway.", param: "logprobs")
+        }
+        if request.messages.isEmpty {
+            throw .invalid("'messages' must contain at least one message.", param: "messages")
+        }
+    }
+
+    // MARK: - Parameters
+
+    /// The request's own layer: Ollama controls it carries, then the OpenAI fields, which are more specific.
+    static func parameterLayer(of request: ChatCompletionRequest) throws(GatewayError) -> ParameterLayer {
+        var layer = try ParameterLayer(ollamaStyle: request.ollamaControls)
+        if let maxTokens = request.maxCompletionTokens ?? request.maxTokens {
+            let param = request.maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens"
+            guard maxTokens > 0 else { throw .invalid("'\(param)' must be at least 1.", param: param) }
+            layer.options["num_predict"] = .int(maxTokens)
+        }
+        if let value = request.temperature { layer.options["temperature"] = .double(value) }
+        if let value = request.topP { layer.options["top_p"] = .double(value) }
+        if let value = request.seed { layer.options["seed"] = .int(value) }
+        if let value = request.frequencyPenalty { layer.options["frequency_penalty"] = .double(value) }
+        if let value = request.presencePenalty { layer.options["presence_penalty"] = .double(value) }
+        if let stop = request.stop {
+            layer.options["stop"] = .array(stop.sequences.map(JSONValue.string))
+        }
+        let thinking = try ThinkingRequest.openAI(request, controlsThink: layer.think)
+        layer.think = thinking.think
+        if let exclude = thinking.exclude { layer.excludeReasoning = exclude }
+        return layer
+    }
+
+    static func format(_ responseFormat: ResponseFormat?) throws(GatewayError) -> JSONValue? {
+        switch responseFormat {
+        case nil, .text: return nil
+        case .jsonObject: return .string("json")
+        case .jsonSchema(_, let schema, _):
+            guard case .object = schema else {
+                throw .invalid("'response_format.json_schema.schema' must be a JSON Schema object.",
+                    param: "response_format.json_schema.schema")
+            }
+            return schema
+        case .unknown(let value):
+            throw .invalid(
+                "'response_format.type' must be 'text', 'json_object' or 'json_schema', got \(value["type"]?.stringValue.map { "'\($0)'" } ?? "nothing").",
+                param: "response_format.type")
+        }
+    }
+
+    static func tools(_ tools: [ChatTool]?, choice: ToolChoice?) throws(GatewayError) -> [OllamaTool]? {
+        guard let tools, !tools.isEmpty else {
+            if case .function(let name) = choice {
+                throw .invalid("'tool_choice' names the function '\(name)' but no tools were given.", param: "tool_choice")
+            }
+            return nil
+        }
+        var converted: [OllamaTool] = []
+        for (index, tool) in tools.enumerated() {
+            guard tool.type == "function" else {
+                throw .invalid("Only tools of type 'function' are supported, got '\(tool.type)'.", param: "tools[\(index)].type")
+            }
+            converted.append(OllamaTool(function: .init(
+                name: tool.function.name, description: tool.function.description, parameters: tool.function.parameters)))
+        }
+        switch choice ?? .auto {
+        case .auto, .required:
+            // Ollama has no way to force a call: `required` is sent like `auto` (documented).
+            return converted
+        case .none:
+            return nil
+        case .function(let name):
+            guard let only = converted.first(where: { $0.function.name == name }) else {
+                throw .invalid("'tool_choice' names the function '\(name)', which is not among 'tools'.", param: "tool_choice")
+            }
+            return [only]
+        case .unknown:
+            throw .invalid("'tool_choice' must be 'none', 'auto', 'required' or {\"type\":\"function\",\"function\":{\"name\":…}}.",
+                param: "tool_choice")
+        }
+    }
+
+    // MARK: - Messages
+
+    static func messages(_ messages: [ChatMessage], images: FetchedImages) throws(GatewayError) -> [OllamaMessage] {
+        var result: [OllamaMessage] = []
+        result.reserveCapacity(messages.count)
+        /// Tool names by call id, from earlier assistant turns, so `tool` results can name their tool.
+        var toolNames: [String: String] = [:]
+        for (index, message) in messages.enumerated() {
+            let path = "messages[\(index)]"
+            let (text, messageImages) = try content(message.content, images: images, path: "\(path).content")
+            switch message.role {
+            case "system", "developer", "user":
+                result.append(OllamaMessage(
+                    role: message.role == "developer" ? "system" : message.role, content: text,
+                    images: messageImages.isEmpty ? nil : messageImages))
+            case "assistant":
+                var calls: [OllamaToolCall] = []
+                for (callIndex, call) in (message.toolCalls ?? []).enumerated() {
+                    let arguments = try toolArguments(
+                        call.function.arguments, param: "\(path).tool_calls[\(callIndex)].function.arguments")
+                    if let id = call.id { toolNames[id] = call.function.name }
+                    calls.append(OllamaToolCall(
+                        id: call.id, function: .init(index: callIndex, name: call.function.name, arguments: arguments)))
+                }
+                result.append(OllamaMessage(
+                    role: "assistant", content: text, thinking: message.reasoningContent,
+                    images: messageImages.isEmpty ? nil : messageImages, toolCalls: calls.isEmpty ? nil : calls))
+            case "tool", "function":
+                let name = message.toolCallID.flatMap { toolNames[$0] } ?? message.name
+                result.append(OllamaMessage(
+                    role: "tool", content: text, images: messageImages.isEmpty ? nil : messageImages,
+                    toolName: name, toolCallID: message.toolCallID))
+            default:
+                throw .invalid(
+                    "Invalid role '\(message.role)': expected system, developer, user, assistant or tool.",
+                    param: "\(path).role")
+            }
+        }
+        return result
+    }
+
+    /// Text parts joined by newlines, and image parts as plain base64.
+    static func content(_ content: ChatContent?, images: FetchedImages, path: String) throws(GatewayError)
+        -> (String, [String])
+    {
+        switch content {
+        case nil: return ("", [])
+        case .text(let text): return (text, [])
+        case .parts(let parts):
+            var texts: [String] = []
+            var base64Images: [String] = []
+            for (index, part) in parts.enumerated() {
+                switch part {
+                case .text(let text):
+                    texts.append(text)
+                case .imageURL(let url, _):
+                    base64Images.append(try ImageReference.base64(of: url, fetched: images, param: "\(path)[\(index)].image_url.url"))
+                case .unknown(let type, _):
+                    throw .invalid(
+                        "Content parts of type '\(type)' are not supported: use 'text' or 'image_url'.",
+                        param: "\(path)[\(index)].type")
+                }
+            }
+            return (texts.joined(separator: "\n"), base64Images)
+        }
+    }
+
+    /// OpenAI sends arguments as a JSON string; Ollama wants the object itself.
+    static func toolArguments(_ arguments: String, param: String) throws(GatewayError) -> [String: JSONValue] {
+        let trimmed = arguments.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty { return [:] }
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(trimmed.utf8))
+        } catch {
+            throw .invalid("'\(param)' is not valid JSON: \(trimmed.prefix(80))", param: param)
+        }
+        guard case .object(let object) = value else {
+            throw .invalid("'\(param)' must encode a JSON object, got \(value.typeName).", param: param)
+        }
+        return object
+    }
+}
+
+/// An `image_url` as a client gave it: a data URL, or an http(s) URL the gateway fetches.
+enum ImageReference {
+    static func isRemote(_ url: String) -> Bool {
+        let lower = url.prefix(8).lowercased()
+        return lower.hasPrefix("http://") || lower.hasPrefix("https://")
+    }
+
+    /// The plain base64 Ollama wants: a data URL stripped of its prefix, or a fetched image.
+    static func base64(of url: String, fetched: FetchedImages, param: String) throws(GatewayError) -> String {
+        if url.hasPrefix("data:") {
+            guard let comma = url.firstIndex(of: ","), url[..<comma].hasSuffix(";base64") else {
+                throw .invalid("The data URL in '\(param)' must be base64-encoded (data:image/…;base64,…).", param: param)
+            }
+            let payload = url[url.index(after: comma)...]
+            guard !payload.isEmpty else { throw .invalid("The data URL in '\(param)' is empty.", param: param) }
+            return String(payload)
+        }
+        if isRemote(url) {
+            guard let image = fetched[url] else {
+                throw GatewayError(.internalError, "The image at '\(param)' was not fetched.", param: param)
+            }
+            return image
+        }
+        throw .invalid("'\(param)' must be a data URL or an http(s) URL.", param: param)
+    }
+}

@@ -1,0 +1,158 @@
+import AsyncHTTPClient
+import Foundation
+import GatewayAPI
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Talks to one Ollama server. Every failure comes out as a `GatewayError` that says what happened
+/// upstream, so routes only have to render it.
+public struct OllamaClient: Sendable {
+    let http: HTTPClient
+    public let baseURL: String
+    let authHeader: (name: String, value: String)?
+    let logger: Logger
+
+    public init(http: HTTPClient, baseURL: String, authHeader: (name: String, value: String)? = nil, logger: Logger) {
+        self.http = http
+        self.baseURL = baseURL
+        self.authHeader = authHeader
+        self.logger = logger
+    }
+
+    /// Largest error body read from Ollama.
+    static let maxErrorBody = 64 * 1024
+    /// Largest non-streamed answer read from Ollama.
+    static let maxAnswerBody = 256 * 1024 * 1024
+
+    // MARK: - Requests
+
+    /// Sends a request and returns the response once Ollama has answered with a success status.
+    func send(
+        _ method: HTTPMethod, _ path: String, body: ByteBuffer? = nil, deadline: NIODeadline = .now() + .seconds(600)
+    ) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(body)
+        }
+        if let authHeader { request.headers.add(name: authHeader.name, value: authHeader.value) }
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, deadline: deadline, logger: logger)
+        } catch {
+            throw translate(error)
+        }
+        guard response.status == .ok else {
+            throw await failure(of: response)
+        }
+        return response
+    }
+
+    /// Sends a JSON request and decodes the JSON answer.
+    func exchange<Answer: Decodable>(
+        _ method: HTTPMethod, _ path: String, body: (some Encodable)?, as: Answer.Type,
+        deadline: NIODeadline = .now() + .seconds(600)
+    ) async throws -> Answer {
+        let response = try await send(method, path, body: try body.map(Self.encode), deadline: deadline)
+        let bytes: ByteBuffer
+        do {
+            bytes = try await response.body.collect(upTo: Self.maxAnswerBody)
+        } catch {
+            throw translate(error)
+        }
+        do {
+            return try JSONDecoder().decode(Answer.self, from: bytes)
+        } catch {
+            throw GatewayError(.upstreamError, "Ollama at \(baseURL) sent an answer the gateway cannot read: \(error)")
+        }
+    }
+
+    static func encode(_ value: some Encodable) throws -> ByteBuffer {
+        ByteBuffer(data: try JSONEncoder().encode(value))
+    }
+
+    // MARK: - Endpoints
+
+    /// A non-streamed chat (`stream:false`).
+    public func chat(_ request: OllamaChatRequest) async throws -> OllamaChatChunk {
+        var request = request
+        request.stream = false
+        return try await exchange(.POST, "/api/chat", body: request, as: OllamaChatChunk.self)
+    }
+
+    /// A streamed chat: the response whose body is Ollama's NDJSON.
+    public func streamChat(_ request: OllamaChatRequest) async throws -> HTTPClientResponse {
+        var request = request
+        request.stream = true
+        return try await send(.POST, "/api/chat", body: try Self.encode(request))
+    }
+
+    public func tags() async throws -> OllamaTagsResponse {
+        try await exchange(.GET, "/api/tags", body: Optional<OllamaShowRequest>.none, as: OllamaTagsResponse.self,
+            deadline: .now() + .seconds(10))
+    }
+
+    public func version() async throws -> OllamaVersionResponse {
+        try await exchange(.GET, "/api/version", body: Optional<OllamaShowRequest>.none, as: OllamaVersionResponse.self,
+            deadline: .now() + .seconds(10))
+    }
+
+    // MARK: - Failures
+
+    /// Ollama's own error, with the status that says who is at fault.
+    func failure(of response: HTTPClientResponse) async -> GatewayError {
+        let body = (try? await response.body.collect(upTo: Self.maxErrorBody)) ?? ByteBuffer()
+        let message: String =
+            if let decoded = try? JSONDecoder().decode(OllamaErrorBody.self, from: body) {
+                decoded.error
+            } else {
+                String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        return Self.error(status: Int(response.status.code), message: message, baseURL: baseURL)
+    }
+
+    static func error(status: Int, message: String, baseURL: String) -> GatewayError {
+        switch status {
+        case 400:
+            return GatewayError(.invalidRequest, message.isEmpty ? "Ollama refused the request." : message)
+        case 404 where message.contains("not found"):
+            return GatewayError(.notFound, message, param: "model", code: "model_not_found")
+        case 401, 403:
+            return GatewayError(.upstreamUnavailable,
+                "Ollama at \(baseURL) refused the gateway (HTTP \(status)): check OLLAMA_URL's host against Ollama's "
+                    + "allowed hosts, or set OLLAMA_AUTH_HEADER for an Ollama behind authentication.",
+                code: "upstream_refused")
+        case 503:
+            return GatewayError(.overloaded, "Ollama at \(baseURL) is busy: \(message)", code: "upstream_overloaded")
+        case 500...:
+            return GatewayError(.upstreamError, "Ollama at \(baseURL) failed: \(message)", code: "upstream_error")
+        default:
+            return GatewayError(.upstreamError, "Ollama at \(baseURL) answered HTTP \(status): \(message)",
+                code: "upstream_error")
+        }
+    }
+
+    /// A transport failure, named so an operator knows where to look.
+    func translate(_ error: any Error) -> any Error {
+        if error is CancellationError || error is GatewayError { return error }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .deadlineExceeded:
+                return GatewayError(.timeout, "Ollama at \(baseURL) did not answer in time.", code: "upstream_timeout")
+            case .cancelled:
+                return CancellationError()
+            case .connectTimeout:
+                return GatewayError(.upstreamUnavailable, "Ollama at \(baseURL) is unreachable (connection timed out).",
+                    code: "upstream_unreachable")
+            case .remoteConnectionClosed:
+                return GatewayError(.upstreamError, "Ollama at \(baseURL) closed the connection before answering.",
+                    code: "upstream_closed")
+            default:
+                break
+            }
+        }
+        return GatewayError(.upstreamUnavailable, "Ollama at \(baseURL) is unreachable: \(error)", code: "upstream_unreachable")
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Gateway
+import Logging
+
+@main
+struct OllamaGateway: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ollama-gateway",
+        abstract: "OpenAI- and Anthropic-compatible gateway in front of Ollama, with API keys and usage accounting.",
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// `ollama-gateway serve`: every option is also an environment variable and a `.env` entry
+/// (flags win over the environment, which wins over `.env`).
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start the gateway (the default command).",
+        discussion: """
+            Every option can also be set with the environment variable named in its help, or in a .env file in the
+            working directory. Further settings (environment or .env only): \
+            MAX_BODY_BYTES, REQUEST_TIMEOUT_MS, STREAM_IDLE_TIMEOUT_MS, UPSTREAM_CONNECT_TIMEOUT_MS, \
+            OLLAMA_AUTH_HEADER, REASONING_FORMAT, IMAGE_FETCH_ALLOW_PRIVATE, IMAGE_FETCH_MAX_BYTES, \
+            IMAGE_FETCH_TIMEOUT_MS, LOG_LEVEL, DEMO_SIM_PORT. See the README.
+            """
+    )
+
+    @Option(help: "Address to listen on (HOST, default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on (PORT, default 3000).")
+    var port: Int?
+
+    @Option(name: .customLong("ollama-url"), help: "Ollama server URL (OLLAMA_URL, default http://localhost:11434).")
+    var ollamaURL: String?
+
+    @Option(name: .customLong("data-dir"), help: "Directory for the embedded database (DATA_DIR, default ./data).")
+    var dataDir: String?
+
+    @Flag(help: "Run a built-in Ollama simulator as the upstream, to try every endpoint without Ollama (DEMO).")
+    var demo = false
+
+    @Option(name: .customLong("reasoning-format"),
+        help: "How reasoning is returned: reasoning_content, reasoning, both or think_tags (REASONING_FORMAT).")
+    var reasoningFormat: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (LOG_LEVEL, default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        var overrides: [String: String] = [:]
+        overrides["HOST"] = host
+        overrides["PORT"] = port.map(String.init)
+        overrides["OLLAMA_URL"] = ollamaURL
+        overrides["DATA_DIR"] = dataDir
+        overrides["REASONING_FORMAT"] = reasoningFormat
+        overrides["LOG_LEVEL"] = logLevel
+        if demo { overrides["DEMO"] = "true" }
+        let configuration = try await GatewayConfiguration.load(overrides: overrides)
+        try await GatewayRunner.run(configuration)
+    }
+}

@@ -1,0 +1,38 @@
+import AsyncHTTPClient
+import Gateway
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOPosix
+
+/// Builds the gateway's application against a given upstream, as the executable does.
+enum TestGateway {
+    static let logger: Logger = {
+        var logger = Logger(label: "gateway-test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    static func configuration(upstream: String, _ adjust: (inout GatewayConfiguration) -> Void = { _ in }) -> GatewayConfiguration {
+        var configuration = GatewayConfiguration()
+        configuration.ollamaURL = upstream
+        configuration.port = 0
+        configuration.upstreamConnectTimeout = .seconds(1)
+        configuration.dataDirectory = FileManagerTemp.directory()
+        adjust(&configuration)
+        return configuration
+    }
+
+    /// An address where nothing listens: connections are refused at once.
+    static let deadUpstream = "http://127.0.0.1:9"
+}
+
+import Foundation
+
+enum FileManagerTemp {
+    static func directory() -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-test-\(UUID().uuidString)").path
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}

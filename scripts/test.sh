@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test: the Swift suites (unit, router, live against ollama-sim, storage on SQLite and
+# PostgreSQL) and the end-to-end suite with the official Python SDKs.
+# Works on a fresh Debian machine: it installs what is missing (PostgreSQL, a Python venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# A throwaway PostgreSQL for the storage tests on the second engine.
+if [ -x scripts/postgres-test-server.sh ]; then
+  step "starting a throwaway PostgreSQL"
+  eval "$(scripts/postgres-test-server.sh start)"
+  trap 'scripts/postgres-test-server.sh stop >/dev/null 2>&1 || true' EXIT
+  export REQUIRE_POSTGRES=1
+fi
+
+step "building"
+swift build --build-tests
+
+step "Swift tests"
+swift test --skip-build
+
+step "end-to-end tests with the official SDKs"
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check -r e2e/requirements.txt
+export OLLAMA_SIM_BIN="$root/.build/debug/ollama-sim"
+export OLLAMA_GATEWAY_BIN="$root/.build/debug/ollama-gateway"
+.venv/bin/python -m pytest -q e2e
