@@ -235,7 +235,7 @@ def test_ollama_400_is_passed_on(openai_client):
 def test_body_too_large_is_413(openai_client):
     with pytest.raises(openai.APIStatusError) as info:
         openai_client.chat.completions.create(
-            model="sim-chat", messages=[{"role": "user", "content": "x" * (40 * 1024 * 1024)}]
+            model="sim-chat", messages=[{"role": "user", "content": "x" * (2 * 1024 * 1024)}]
         )
     assert info.value.status_code == 413
 
