@@ -8,6 +8,7 @@ import ServiceLifecycle
 /// Tests call this with their own configuration; the executable only reads configuration and runs it.
 public func buildApplication(
     configuration: GatewayConfiguration, logger: Logger, extraServices: [any Service] = [],
+    modelSettings: any ModelSettingsStore = InMemoryModelSettingsStore(),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     var httpConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow)
@@ -17,15 +18,19 @@ public func buildApplication(
     let upstream = OllamaClient(
         http: http, baseURL: configuration.ollamaURL, authHeader: configuration.ollamaAuthHeader, logger: logger)
 
+    let registry = ModelRegistry(upstream: upstream, store: modelSettings, logger: logger)
     let router = buildRouter(
-        upstream: upstream, models: PassthroughModelDirectory(),
+        upstream: upstream, models: registry,
         images: ImageFetcher(policy: configuration.imageFetch, logger: logger),
         settings: ChatSettings(configuration: configuration))
 
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ollama-gateway"),
-        services: extraServices + [HTTPClientService(client: http)],
+        services: extraServices + [
+            ModelRefreshService(registry: registry, interval: configuration.modelRefreshInterval, logger: logger),
+            HTTPClientService(client: http),
+        ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }

@@ -36,6 +36,8 @@ public struct GatewayConfiguration: Sendable {
     public var ollamaAuthHeader: (name: String, value: String)?
 
     public var reasoningFormat: ReasoningFormat = .reasoningContent
+    /// How often the model list is read from Ollama (it is also read at start-up and on demand).
+    public var modelRefreshInterval: Duration = .seconds(60)
 
     public var imageFetch = ImageFetchPolicy()
     public var logLevel: Logger.Level = .info
@@ -63,7 +65,7 @@ extension GatewayConfiguration {
     public static let environmentNames: [String] = [
         "HOST", "PORT", "OLLAMA_URL", "DATA_DIR", "DEMO", "DEMO_SIM_PORT", "MAX_BODY_BYTES", "REQUEST_TIMEOUT_MS",
         "STREAM_IDLE_TIMEOUT_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "OLLAMA_AUTH_HEADER", "REASONING_FORMAT",
-        "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
+        "MODEL_REFRESH_INTERVAL_S", "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
     ]
 
     /// Reads the settings: values given as flags first, then the process environment, then `.env`.
@@ -100,6 +102,7 @@ extension GatewayConfiguration {
                 String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
             )
         }
+        modelRefreshInterval = .seconds(reader.int(forKey: "model.refresh.interval.s", default: 60))
         let format = reader.string(forKey: "reasoning.format", default: reasoningFormat.rawValue)
         guard let reasoningFormat = ReasoningFormat(rawValue: format) else {
             throw ConfigurationError(

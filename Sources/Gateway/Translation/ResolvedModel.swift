@@ -39,17 +39,12 @@ public struct ResolvedModel: Sendable, Equatable {
     }
 }
 
-/// Finds the Ollama model behind a name a client used (aliases, display names, disabled models).
+/// Finds the Ollama model behind a name a client used (aliases, display names, disabled models),
+/// and lists what clients may call. `ModelRegistry` is the gateway's.
 public protocol ModelDirectory: Sendable {
     func resolve(_ requestedName: String) async throws(GatewayError) -> ResolvedModel
-}
-
-/// Every name is the Ollama model of that name, with no overrides; Ollama itself says what it lacks.
-public struct PassthroughModelDirectory: ModelDirectory {
-    public init() {}
-
-    public func resolve(_ requestedName: String) async throws(GatewayError) -> ResolvedModel {
-        guard !requestedName.isEmpty else { throw .invalid("'model' must not be empty.", param: "model") }
-        return ResolvedModel(requestedName: requestedName, upstreamName: requestedName)
-    }
+    /// Every model with its settings, newest first.
+    func entries() -> [ModelEntry]
+    /// The entry a public name designates, if that model is enabled and available.
+    func callableEntry(named name: String) -> ModelEntry?
 }

@@ -156,3 +156,10 @@ public struct OllamaClient: Sendable {
         return GatewayError(.upstreamUnavailable, "Ollama at \(baseURL) is unreachable: \(error)", code: "upstream_unreachable")
     }
 }
+
+extension OllamaClient {
+    public func show(_ model: String) async throws -> OllamaShowResponse {
+        try await exchange(.POST, "/api/show", body: OllamaShowRequest(model: model), as: OllamaShowResponse.self,
+            deadline: .now() + .seconds(30))
+    }
+}
