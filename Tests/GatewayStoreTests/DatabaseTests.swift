@@ -20,10 +20,9 @@ struct DatabaseTests {
 
     @Test("concurrent start-ups apply each migration once", arguments: TestEngine.available)
     func migrationsConcurrently(engine: TestEngine) async throws {
-        let location = try TestDatabaseLocation.make(engine)
-        do {
+        try await withTestLocation(engine) { open in
             let instances = try await withThrowingTaskGroup(of: GatewayDatabase.self) { group in
-                for _ in 0..<4 { group.addTask { try await location.open(migrate: false) } }
+                for _ in 0..<4 { group.addTask { try await open(false) } }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
@@ -34,12 +33,7 @@ struct DatabaseTests {
             let count = try await instances[0].sql.raw("SELECT COUNT(*) AS n FROM schema_migrations")
                 .all().first?.decode(column: "n", as: Int.self)
             #expect(count == Migration.all.count)
-            for instance in instances { try await instance.shutdown() }
-        } catch {
-            try await location.remove()
-            throw error
         }
-        try await location.remove()
     }
 
     @Test("SQLite file: created with mode 0600 in a new directory, WAL journal")

@@ -113,3 +113,43 @@ func testStore(_ database: GatewayDatabase, sessionPolicy: SessionPolicy = Sessi
 
 /// A fixed instant with whole milliseconds, as the store keeps times.
 let referenceTime = Date(timeIntervalSince1970: 1_800_000_000)
+
+/// Several instances on one fresh location (as several gateway processes, or one restarted): every
+/// instance `open` hands out is shut down at the end, also when `body` throws, and the location removed.
+func withTestLocation<Result>(
+    _ engine: TestEngine,
+    _ body: (_ open: @escaping @Sendable (_ migrate: Bool) async throws -> GatewayDatabase) async throws -> Result
+) async throws -> Result {
+    let location = try TestDatabaseLocation.make(engine)
+    let opened = OpenedDatabases()
+    let open: @Sendable (Bool) async throws -> GatewayDatabase = { migrate in
+        let database = try await location.open(migrate: migrate)
+        await opened.add(database)
+        return database
+    }
+    let result: Result
+    do {
+        result = try await body(open)
+    } catch {
+        try await opened.shutdownAll()
+        try await location.remove()
+        throw error
+    }
+    try await opened.shutdownAll()
+    try await location.remove()
+    return result
+}
+
+actor OpenedDatabases {
+    private var databases: [GatewayDatabase] = []
+
+    func add(_ database: GatewayDatabase) {
+        databases.append(database)
+    }
+
+    /// `shutdown` is idempotent, so instances a test closed itself are fine here.
+    func shutdownAll() async throws {
+        for database in databases { try await database.shutdown() }
+        databases = []
+    }
+}
