@@ -27,8 +27,12 @@ struct Migrator {
 
         let lockName = "ollama-gateway.migrations.\(schema ?? "default")"
         let applied = try await database.transaction(serializedBy: lockName) { db -> [Int] in
-            if engine == .postgres, let schema {
-                try await db.raw("CREATE SCHEMA IF NOT EXISTS \(ident: schema)").run()
+            // Only when missing: CREATE SCHEMA IF NOT EXISTS still demands the CREATE privilege on the
+            // database, which a least-privilege role given a ready-made schema does not have.
+            if engine == .postgres, let schema,
+                try await db.raw("SELECT 1 AS present FROM pg_namespace WHERE nspname = \(bind: schema)").all().isEmpty
+            {
+                try await db.raw("CREATE SCHEMA \(ident: schema)").run()
             }
             try await db.raw(
                 """
