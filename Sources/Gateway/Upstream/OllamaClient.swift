@@ -55,7 +55,9 @@ public struct OllamaClient: Sendable {
         _ method: HTTPMethod, _ path: String, body: (some Encodable)?, as: Answer.Type,
         deadline: NIODeadline = .now() + .seconds(600)
     ) async throws -> Answer {
-        let response = try await send(method, path, body: try body.map(Self.encode), deadline: deadline)
+        var encoded: ByteBuffer?
+        if let body { encoded = try Self.encode(body) }
+        let response = try await send(method, path, body: encoded, deadline: deadline)
         let bytes: ByteBuffer
         do {
             bytes = try await response.body.collect(upTo: Self.maxAnswerBody)
