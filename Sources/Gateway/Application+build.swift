@@ -1,14 +1,25 @@
 import AsyncHTTPClient
+import GatewayStore
 import Hummingbird
 import Logging
 import NIOPosix
 import ServiceLifecycle
 
+/// Everything the routes share, created once by `buildApplication`.
+public struct GatewayServices: Sendable {
+    public let configuration: GatewayConfiguration
+    public let upstream: OllamaClient
+    public let store: GatewayStore
+    public let models: ModelRegistry
+    public let images: ImageFetcher
+    public let settings: ChatSettings
+    public let logger: Logger
+}
+
 /// Builds the gateway application: every dependency is created here and passed down.
 /// Tests call this with their own configuration; the executable only reads configuration and runs it.
 public func buildApplication(
     configuration: GatewayConfiguration, logger: Logger, extraServices: [any Service] = [],
-    modelSettings: any ModelSettingsStore = InMemoryModelSettingsStore(),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     var httpConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow)
@@ -18,40 +29,53 @@ public func buildApplication(
     let upstream = OllamaClient(
         http: http, baseURL: configuration.ollamaURL, authHeader: configuration.ollamaAuthHeader, logger: logger)
 
-    let registry = ModelRegistry(upstream: upstream, store: modelSettings, logger: logger)
-    let router = buildRouter(
-        upstream: upstream, models: registry,
+    let database = try await GatewayDatabase.open(
+        StoreConfiguration(dataDirectory: configuration.dataDirectory, databaseURL: configuration.databaseURL),
+        logger: logger)
+    let store = GatewayStore(database: database)
+    if case .created(let username, let mustChange) = try await store.adminAccounts.bootstrap(
+        initialPassword: configuration.adminPassword)
+    {
+        logger.notice(
+            "created the admin account",
+            metadata: ["admin.username": "\(username)", "admin.must_change_password": "\(mustChange)"])
+    }
+
+    let registry = ModelRegistry(upstream: upstream, store: StoredModelSettings(repository: store.modelSettings), logger: logger)
+    let services = GatewayServices(
+        configuration: configuration, upstream: upstream, store: store, models: registry,
         images: ImageFetcher(policy: configuration.imageFetch, logger: logger),
-        settings: ChatSettings(configuration: configuration))
+        settings: ChatSettings(configuration: configuration), logger: logger)
 
     return Application(
-        router: router,
+        router: buildRouter(services),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ollama-gateway"),
         services: extraServices + [
             ModelRefreshService(registry: registry, interval: configuration.modelRefreshInterval, logger: logger),
-            HTTPClientService(client: http),
+            // Listed before the server, so they stop after it has drained its requests.
+            CloseOnShutdownService(name: "database") { try await database.shutdown() },
+            CloseOnShutdownService(name: "http-client") { try await http.shutdown() },
         ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }
 
 /// The routes of every API surface.
-public func buildRouter(upstream: OllamaClient, models: any ModelDirectory, images: ImageFetcher, settings: ChatSettings)
-    -> Router<BasicRequestContext>
-{
-    let router = Router(context: BasicRequestContext.self)
-    HealthController(upstream: upstream).addRoutes(to: router.group("health"))
-    OpenAIController(upstream: upstream, models: models, images: images, settings: settings)
+public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestContext> {
+    let router = Router(context: GatewayRequestContext.self)
+    HealthController(upstream: services.upstream).addRoutes(to: router.group("health"))
+    OpenAIController(upstream: services.upstream, models: services.models, images: services.images, settings: services.settings)
         .addRoutes(to: router.group("v1"))
     return router
 }
 
-/// Shuts the upstream HTTP client down when the application stops.
-struct HTTPClientService: Service {
-    let client: HTTPClient
+/// Closes a resource once the application is shutting down gracefully.
+struct CloseOnShutdownService: Service {
+    let name: String
+    let close: @Sendable () async throws -> Void
 
     func run() async throws {
         try? await gracefulShutdown()
-        try await client.shutdown()
+        try await close()
     }
 }
