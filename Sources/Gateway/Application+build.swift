@@ -13,6 +13,7 @@ public struct GatewayServices: Sendable {
     public let models: ModelRegistry
     public let images: ImageFetcher
     public let settings: ChatSettings
+    public let runtime: RuntimeSettings
     public let logger: Logger
 }
 
@@ -26,8 +27,8 @@ public func buildApplication(
     httpConfiguration.timeout = .init(connect: .init(configuration.upstreamConnectTimeout))
     httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
     let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: httpConfiguration)
-    let upstream = OllamaClient(
-        http: http, baseURL: configuration.ollamaURL, authHeader: configuration.ollamaAuthHeader, logger: logger)
+    let runtime = RuntimeSettings(configuration: configuration)
+    let upstream = OllamaClient(http: http, runtime: runtime, authHeader: configuration.ollamaAuthHeader, logger: logger)
 
     let database = try await GatewayDatabase.open(
         StoreConfiguration(dataDirectory: configuration.dataDirectory, databaseURL: configuration.databaseURL),
@@ -45,7 +46,7 @@ public func buildApplication(
     let services = GatewayServices(
         configuration: configuration, upstream: upstream, store: store, models: registry,
         images: ImageFetcher(policy: configuration.imageFetch, logger: logger),
-        settings: ChatSettings(configuration: configuration), logger: logger)
+        settings: ChatSettings(configuration: configuration, runtime: runtime), runtime: runtime, logger: logger)
 
     return Application(
         router: buildRouter(services),
