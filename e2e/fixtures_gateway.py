@@ -37,6 +37,7 @@ def gateway(sim):
         "IMAGE_FETCH_ALLOW_PRIVATE": "true",  # the image server below is on loopback
         "MAX_BODY_BYTES": str(1024 * 1024),
         "LOG_LEVEL": "warning",
+        "REQUIRE_API_KEY": "false",
     })
     process, url = start_listening_process(
         [binary, "serve", "--port", "0", "--ollama-url", sim, "--data-dir", data_dir], env, "ollama-gateway"

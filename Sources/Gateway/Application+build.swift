@@ -14,6 +14,8 @@ public struct GatewayServices: Sendable {
     public let images: ImageFetcher
     public let settings: ChatSettings
     public let runtime: RuntimeSettings
+    public let access: APIAccess
+    public let usage: UsageRecorder
     public let logger: Logger
 }
 
@@ -43,10 +45,17 @@ public func buildApplication(
     }
 
     let registry = ModelRegistry(upstream: upstream, store: StoredModelSettings(repository: store.modelSettings), logger: logger)
+    let authenticator = APIKeyAuthenticator(keys: store.apiKeys, cacheLifetime: configuration.keyCacheLifetime, logger: logger)
+    // Several instances share one PostgreSQL: their rate windows must be shared too.
+    let limiter = KeyLimiter(shared: database.engine == .postgres ? store.rateLimits : nil)
+    let usage = UsageRecorder(store: store, limiter: limiter, authenticator: authenticator, logger: logger)
     let services = GatewayServices(
         configuration: configuration, upstream: upstream, store: store, models: registry,
         images: ImageFetcher(policy: configuration.imageFetch, logger: logger),
-        settings: ChatSettings(configuration: configuration, runtime: runtime), runtime: runtime, logger: logger)
+        settings: ChatSettings(configuration: configuration, runtime: runtime), runtime: runtime,
+        access: APIAccess(
+            authenticator: authenticator, limiter: limiter, sink: usage, requireKey: configuration.requireAPIKey),
+        usage: usage, logger: logger)
 
     return Application(
         router: buildRouter(services),
@@ -54,6 +63,7 @@ public func buildApplication(
         services: extraServices + [
             ModelRefreshService(registry: registry, interval: configuration.modelRefreshInterval, logger: logger),
             // Listed before the server, so they stop after it has drained its requests.
+            usage,
             CloseOnShutdownService(name: "database") { try await database.shutdown() },
             CloseOnShutdownService(name: "http-client") { try await http.shutdown() },
         ],
@@ -65,8 +75,10 @@ public func buildApplication(
 public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestContext> {
     let router = Router(context: GatewayRequestContext.self)
     HealthController(upstream: services.upstream).addRoutes(to: router.group("health"))
-    OpenAIController(upstream: services.upstream, models: services.models, images: services.images, settings: services.settings)
-        .addRoutes(to: router.group("v1"))
+    OpenAIController(
+        upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,
+        access: services.access
+    ).addRoutes(to: router.group("v1"))
     return router
 }
 

@@ -2,23 +2,38 @@ import GatewayStore
 
 /// The API key a request presented, as checked: what routes need to authorize and account for it.
 public struct AuthenticatedKey: Sendable, Equatable {
-    public var id: String
-    public var name: String
-    /// Model names, aliases and wildcards (`llama*`) this key may use; empty: all.
-    public var allowedModels: [String]
-    public var limits: APIKeyLimits
+    public var record: APIKeyRecord
 
     public init(record: APIKeyRecord) {
-        self.id = record.id
-        self.name = record.name
-        self.allowedModels = record.allowedModels
-        self.limits = record.limits
+        self.record = record
     }
 
-    public init(id: String, name: String, allowedModels: [String] = [], limits: APIKeyLimits = APIKeyLimits()) {
-        self.id = id
-        self.name = name
-        self.allowedModels = allowedModels
-        self.limits = limits
+    public var id: String { record.id }
+    public var limits: APIKeyLimits { record.limits }
+
+    /// Refuses a model outside the key's list. The list may name the model as the client called it
+    /// (an alias, a display name) or as Ollama knows it, with `*` wildcards.
+    public func authorize(_ model: ResolvedModel) throws(GatewayError) {
+        let upstreamShort = model.upstreamName.hasSuffix(":latest")
+            ? String(model.upstreamName.dropLast(":latest".count)) : model.upstreamName
+        guard record.allows(model: model.requestedName) || record.allows(model: model.upstreamName)
+            || record.allows(model: upstreamShort)
+        else {
+            throw GatewayError(
+                .permission, "This API key may not use the model '\(model.requestedName)'.", param: "model",
+                code: "model_not_allowed")
+        }
+    }
+
+    /// Whether a listing may show this model to the key.
+    public func mayList(_ entry: ModelEntry) -> Bool {
+        entry.publicNames.contains(where: record.allows(model:)) || record.allows(model: entry.info.name)
+    }
+}
+
+extension GatewayRequestContext {
+    /// Refuses a model the request's key may not use; anonymous requests (keys not required) pass.
+    public func authorize(_ model: ResolvedModel) throws(GatewayError) {
+        try apiKey?.authorize(model)
     }
 }

@@ -8,6 +8,8 @@ public struct GatewayRequestContext: RequestContext {
     public let remoteAddress: String?
     /// The API key the request was authenticated with, on API routes.
     public var apiKey: AuthenticatedKey?
+    /// Accounts for the request when it ends, on API routes.
+    public var ticket: RequestTicket?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

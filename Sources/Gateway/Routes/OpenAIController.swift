@@ -4,22 +4,28 @@ import Hummingbird
 import NIOCore
 
 /// The OpenAI-compatible API: `/v1/chat/completions`, `/v1/models`.
-public struct OpenAIController<Context: RequestContext>: Sendable {
+public struct OpenAIController: Sendable {
+    public typealias Context = GatewayRequestContext
     let upstream: OllamaClient
     let models: any ModelDirectory
     let images: ImageFetcher
     let settings: ChatSettings
+    let access: APIAccess
     let renderer = OpenAIErrorRenderer()
 
-    public init(upstream: OllamaClient, models: any ModelDirectory, images: ImageFetcher, settings: ChatSettings) {
+    public init(
+        upstream: OllamaClient, models: any ModelDirectory, images: ImageFetcher, settings: ChatSettings, access: APIAccess
+    ) {
         self.upstream = upstream
         self.models = models
         self.images = images
         self.settings = settings
+        self.access = access
     }
 
     public func addRoutes(to group: RouterGroup<Context>) {
         group.add(middleware: APIErrorMiddleware<Context>(renderer: renderer))
+        group.add(middleware: APIAccessMiddleware(access: access))
         group.post("chat/completions", use: chatCompletions)
         group.get("models", use: listModels)
         group.get("models/{id}", use: showModel)
@@ -38,6 +44,8 @@ public struct OpenAIController<Context: RequestContext>: Sendable {
         }
         let style = try responseStyle(for: chat)
         let model = try await models.resolve(chat.model)
+        context.ticket?.setModel(model)
+        try context.authorize(model)
         try Self.checkCapabilities(of: model, for: chat)
         let remoteImages = OpenAIChatRequestTranslator.remoteImageURLs(in: chat)
         let fetched = remoteImages.isEmpty ? [:] : try await images.fetchAll(remoteImages)
@@ -51,6 +59,7 @@ public struct OpenAIController<Context: RequestContext>: Sendable {
             let answer = try await withDeadlines(overall: timeout, idle: nil) { _ in
                 try await naming(model) { try await upstream.chat(plan.request) }
             }
+            context.ticket?.setTokens(prompt: answer.metrics.promptEvalCount ?? 0, completion: answer.metrics.evalCount ?? 0)
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: JSONWire.encode(OpenAIChatResponseTranslator.completion(from: answer, style: finalStyle))))
@@ -65,15 +74,21 @@ public struct OpenAIController<Context: RequestContext>: Sendable {
         let includeUsage = chat.streamOptions?.includeUsage ?? false
         let relay = OpenAIChatStreamRelay(
             upstream: upstream, translator: OpenAIChatStreamTranslator(style: finalStyle), includeUsage: includeUsage,
-            renderer: renderer)
+            renderer: renderer, ticket: context.ticket)
         let idle = settings.streamIdleTimeout
         let inbound = request
+        context.ticket?.finishWithBody()
         return Response(
             status: .ok, headers: ServerSentEvents.headers,
             body: ResponseBody { writer in
                 // A client that goes away cancels the relay, which cancels the upstream request.
-                try await inbound.body.consumeWithCancellationOnInboundClose { _ in
-                    try await relay.run(response: upstreamResponse, writer: &writer, deadline: remaining, idle: idle)
+                do {
+                    try await inbound.body.consumeWithCancellationOnInboundClose { _ in
+                        try await relay.run(response: upstreamResponse, writer: &writer, deadline: remaining, idle: idle)
+                    }
+                } catch {
+                    relay.ticket?.finish(status: 200, cancelled: true)
+                    throw error
                 }
                 try await writer.finish(nil)
             })
@@ -136,6 +151,7 @@ struct OpenAIChatStreamRelay: Sendable {
     let translator: OpenAIChatStreamTranslator
     let includeUsage: Bool
     let renderer: OpenAIErrorRenderer
+    let ticket: RequestTicket?
 
     /// Writes the stream; a failure after the first byte becomes a final error event. Errors thrown
     /// from here mean the client went away.
@@ -165,7 +181,9 @@ struct OpenAIChatStreamRelay: Sendable {
                 throw GatewayError(.upstreamError, "Ollama ended the stream before it was done.", code: "upstream_incomplete")
             }
             try await writer.write(ServerSentEvents.done)
+            ticket?.finish(status: 200)
         } catch let error as GatewayError {
+            ticket?.finish(status: 200, error: error)
             try await writer.write(renderer.streamEvent(for: error))
         }
     }
@@ -184,6 +202,9 @@ struct OpenAIChatStreamRelay: Sendable {
         if let message = chunk.error {
             throw GatewayError(.upstreamError, message, code: "upstream_error")
         }
+        if chunk.done {
+            ticket?.setTokens(prompt: chunk.metrics.promptEvalCount ?? 0, completion: chunk.metrics.evalCount ?? 0)
+        }
         var out = ByteBuffer()
         for converted in translator.translate(chunk) {
             out.writeImmutableBuffer(ServerSentEvents.data(JSONWire.encode(converted)))
@@ -191,7 +212,10 @@ struct OpenAIChatStreamRelay: Sendable {
         if chunk.done, includeUsage {
             out.writeImmutableBuffer(ServerSentEvents.data(JSONWire.encode(translator.usageChunk(chunk.metrics))))
         }
-        if out.readableBytes > 0 { try await writer.write(out) }
+        if out.readableBytes > 0 {
+            try await writer.write(out)
+            ticket?.markFirstToken()
+        }
         return chunk.done
     }
 }

@@ -18,6 +18,7 @@ enum TestGateway {
         configuration.ollamaURL = upstream
         configuration.port = 0
         configuration.upstreamConnectTimeout = .seconds(1)
+        configuration.requireAPIKey = false
         configuration.dataDirectory = FileManagerTemp.directory()
         adjust(&configuration)
         return configuration

@@ -1,0 +1,117 @@
+import Foundation
+import GatewayStore
+import HTTPTypes
+import Logging
+import Synchronization
+
+/// Checks the API key of a request. Keys are looked up by the SHA-256 of the presented secret and
+/// cached for a short time, so the hot path does not touch the database on every request; a
+/// revocation or a change reaches every instance within `cacheLifetime`.
+public final class APIKeyAuthenticator: Sendable {
+    struct CachedKey {
+        /// nil: no such key (cached too, so floods of bad keys do not reach the database).
+        var record: APIKeyRecord?
+        var loadedAt: ContinuousClock.Instant
+        /// Tokens this instance accounted since the record was loaded, for quota checks in between.
+        var tokensSinceLoad: Int
+    }
+
+    let keys: APIKeyRepository
+    let cacheLifetime: Duration
+    let logger: Logger
+    struct Cache {
+        var byHash: [String: CachedKey] = [:]
+        /// Key id → hash of its secret, to account tokens without scanning.
+        var hashByID: [String: String] = [:]
+    }
+
+    private let cache = Mutex(Cache())
+
+    public init(keys: APIKeyRepository, cacheLifetime: Duration = .seconds(10), logger: Logger) {
+        self.keys = keys
+        self.cacheLifetime = cacheLifetime
+        self.logger = logger
+    }
+
+    /// The key sent as `Authorization: Bearer`, `x-api-key` (Anthropic's SDKs) or `api-key` (Azure-style clients).
+    public static func presentedKey(in headers: HTTPFields) -> String? {
+        if let authorization = headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                return String(parts[1]).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        if let key = headers[HTTPField.Name("x-api-key")!] { return key.trimmingCharacters(in: .whitespaces) }
+        if let key = headers[HTTPField.Name("api-key")!] { return key.trimmingCharacters(in: .whitespaces) }
+        return nil
+    }
+
+    /// The key behind a presented secret, or a 401/429 that says what is wrong with it.
+    public func authenticate(_ presented: String, now: Date = Date()) async throws(GatewayError) -> AuthenticatedKey {
+        let record = try await lookup(presented)
+        guard let record else {
+            throw GatewayError(.authentication, "Invalid API key.", code: "invalid_api_key")
+        }
+        switch record.status(at: now) {
+        case .active:
+            break
+        case .revoked:
+            throw GatewayError(.authentication, "This API key has been revoked.", code: "revoked_api_key")
+        case .disabled:
+            throw GatewayError(.authentication, "This API key is disabled.", code: "disabled_api_key")
+        case .expired:
+            let date = record.expiresAt.map { ISO8601DateFormatter().string(from: $0) } ?? "an earlier date"
+            throw GatewayError(.authentication, "This API key expired on \(date).", code: "expired_api_key")
+        case .quotaExhausted:
+            throw Self.quotaExhausted(record)
+        }
+        return AuthenticatedKey(record: record)
+    }
+
+    static func quotaExhausted(_ record: APIKeyRecord) -> GatewayError {
+        let quota = record.limits.tokenQuota ?? 0
+        var headers = HTTPFields()
+        headers[HTTPField.Name("x-ratelimit-limit-quota")!] = String(quota)
+        headers[HTTPField.Name("x-ratelimit-remaining-quota")!] = "0"
+        return GatewayError(
+            .rateLimited, "This API key has used its token quota of \(quota) tokens.", code: "insufficient_quota",
+            headers: headers)
+    }
+
+    private func lookup(_ presented: String) async throws(GatewayError) -> APIKeyRecord? {
+        let hash = SecretHash.sha256Hex(presented)
+        let now = ContinuousClock.now
+        if let cached = cache.withLock({ $0.byHash[hash] }), now - cached.loadedAt < cacheLifetime {
+            guard var record = cached.record else { return nil }
+            record.tokensUsed += cached.tokensSinceLoad
+            return record
+        }
+        let record: APIKeyRecord?
+        do {
+            record = try await keys.find(secret: presented)
+        } catch {
+            logger.error("API key lookup failed", metadata: ["error": "\(error)"])
+            throw GatewayError(.internalError, "The gateway could not check the API key.")
+        }
+        cache.withLock { cache in
+            if cache.byHash.count > 100_000 { cache = Cache() }  // a bound against floods of distinct bad keys
+            cache.byHash[hash] = CachedKey(record: record, loadedAt: now, tokensSinceLoad: 0)
+            if let record { cache.hashByID[record.id] = hash }
+        }
+        return record
+    }
+
+    /// Counts tokens a key used on this instance, so its quota holds before the next reload.
+    public func noteTokens(_ tokens: Int, forKey id: String) {
+        guard tokens > 0 else { return }
+        cache.withLock { cache in
+            guard let hash = cache.hashByID[id] else { return }
+            cache.byHash[hash]?.tokensSinceLoad += tokens
+        }
+    }
+
+    /// Forgets every cached key, after a change made on this instance (revocation, rotation, limits).
+    public func invalidate() {
+        cache.withLock { $0 = Cache() }
+    }
+}

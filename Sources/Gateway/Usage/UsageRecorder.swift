@@ -1,0 +1,94 @@
+import Foundation
+import GatewayStore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Takes finished requests off the hot path: a bounded queue that a service drains in batches into
+/// the database (key counters, shared rate windows). A clean shutdown flushes the queue; anything
+/// dropped because the queue was full is counted and logged.
+public final class UsageRecorder: UsageSink, Service {
+    struct Queue {
+        var events: [(UsageEvent, String?)] = []
+        var dropped = 0
+    }
+
+    let store: GatewayStore
+    let limiter: KeyLimiter
+    let authenticator: APIKeyAuthenticator
+    let capacity: Int
+    let batchInterval: Duration
+    let logger: Logger
+    private let queue = Mutex(Queue())
+
+    public init(
+        store: GatewayStore, limiter: KeyLimiter, authenticator: APIKeyAuthenticator, capacity: Int = 50_000,
+        batchInterval: Duration = .milliseconds(500), logger: Logger
+    ) {
+        self.store = store
+        self.limiter = limiter
+        self.authenticator = authenticator
+        self.capacity = capacity
+        self.batchInterval = batchInterval
+        self.logger = logger
+    }
+
+    /// Events waiting to be written, and how many were dropped since start.
+    public var depth: (queued: Int, dropped: Int) {
+        queue.withLock { ($0.events.count, $0.dropped) }
+    }
+
+    public func requestFinished(_ event: UsageEvent, key: AuthenticatedKey?) {
+        if let key {
+            limiter.finish(key, tokens: event.totalTokens)
+            authenticator.noteTokens(event.totalTokens, forKey: key.id)
+        }
+        let accepted = queue.withLock { queue in
+            guard queue.events.count < capacity else {
+                queue.dropped += 1
+                return false
+            }
+            queue.events.append((event, key?.id))
+            return true
+        }
+        if !accepted {
+            logger.warning("usage queue full: a usage record was dropped", metadata: ["request.id": "\(event.requestID)"])
+        }
+    }
+
+    public func run() async throws {
+        // Drain until shutdown is requested, then once more: requests that finished meanwhile are kept.
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await self.flush()
+                try? await Task.sleep(for: self.batchInterval)
+            }
+        }
+        await flush()
+    }
+
+    /// Writes what is queued now.
+    public func flush() async {
+        let batch = queue.withLock { queue in
+            defer { queue.events.removeAll(keepingCapacity: true) }
+            return queue.events
+        }
+        guard !batch.isEmpty else { return }
+        var perKey: [String: (tokens: Int, last: Date)] = [:]
+        for (event, keyID) in batch {
+            guard let keyID else { continue }
+            let previous = perKey[keyID]
+            perKey[keyID] = ((previous?.tokens ?? 0) + event.totalTokens, max(previous?.last ?? event.time, event.time))
+        }
+        for (keyID, use) in perKey {
+            do {
+                try await store.apiKeys.recordUse(id: keyID, tokens: use.tokens, at: use.last)
+                if let shared = limiter.shared, use.tokens > 0 {
+                    _ = try await shared.add(keyID: keyID, requests: 0, tokens: use.tokens, at: use.last)
+                }
+            } catch {
+                logger.error("could not record key usage", metadata: ["key.id": "\(keyID)", "error": "\(error)"])
+            }
+        }
+    }
+}

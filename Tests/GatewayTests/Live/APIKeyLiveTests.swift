@@ -1,0 +1,197 @@
+import AsyncHTTPClient
+import Foundation
+import Gateway
+import GatewayAPI
+import GatewayStore
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import NIOPosix
+import OllamaSim
+import Testing
+
+@Suite("API keys on the API routes", .timeLimit(.minutes(2)))
+struct APIKeyLiveTests {
+    /// A gateway that requires keys, with a store on the same data directory to create them.
+    func withKeys(
+        keyCache: Duration = .seconds(10),
+        _ body: @Sendable (LiveGateway, GatewayStore) async throws -> Void
+    ) async throws {
+        let dataDirectory = FileManagerTemp.directory()
+        let database = try await GatewayDatabase.open(.sqlite(dataDirectory: dataDirectory), logger: TestGateway.logger)
+        let store = GatewayStore(database: database)
+        do {
+            try await LiveGateway.run({
+                $0.requireAPIKey = true
+                $0.dataDirectory = dataDirectory
+                $0.keyCacheLifetime = keyCache
+            }) { gateway in
+                try await body(gateway, store)
+            }
+        } catch {
+            try await database.shutdown()
+            throw error
+        }
+        try await database.shutdown()
+    }
+
+    func chat(_ gateway: LiveGateway, key: String?, header: String = "authorization", model: String = "sim-chat")
+        async throws -> TestResponse
+    {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let key {
+            headers[HTTPField.Name(header)!] = header == "authorization" ? "Bearer \(key)" : key
+        }
+        return try await gateway.client.execute(
+            uri: "/v1/chat/completions", method: .post, headers: headers,
+            body: ByteBuffer(string: #"{"model":"\#(model)","messages":[{"role":"user","content":"hi"}]}"#))
+    }
+
+    func error(_ response: TestResponse) throws -> OpenAIErrorBody.Detail {
+        try JSONDecoder().decode(OpenAIErrorBody.self, from: Data(buffer: response.body)).error
+    }
+
+    @Test func everyHeaderFormIsAccepted() async throws {
+        try await withKeys { gateway, store in
+            let issued = try await store.apiKeys.create(APIKeySettings(name: "client"))
+            for header in ["authorization", "x-api-key", "api-key"] {
+                let response = try await chat(gateway, key: issued.secret.value, header: header)
+                #expect(response.status == .ok, "\(header)")
+            }
+        }
+    }
+
+    @Test func missingUnknownDisabledExpiredAndRevokedKeysAre401WithDistinctMessages() async throws {
+        try await withKeys(keyCache: .zero) { gateway, store in
+            var messages: [String] = []
+            let missing = try await chat(gateway, key: nil)
+            #expect(missing.status == .unauthorized)
+            messages.append(try error(missing).message)
+
+            let unknown = try await chat(gateway, key: "sk-" + String(repeating: "a", count: 43))
+            #expect(unknown.status == .unauthorized)
+            messages.append(try error(unknown).message)
+
+            let disabled = try await store.apiKeys.create(APIKeySettings(name: "off", enabled: false))
+            let disabledResponse = try await chat(gateway, key: disabled.secret.value)
+            #expect(disabledResponse.status == .unauthorized)
+            messages.append(try error(disabledResponse).message)
+
+            let expired = try await store.apiKeys.create(APIKeySettings(name: "old", expiresAt: Date(timeIntervalSinceNow: -60)))
+            let expiredResponse = try await chat(gateway, key: expired.secret.value)
+            #expect(expiredResponse.status == .unauthorized)
+            messages.append(try error(expiredResponse).message)
+
+            let revoked = try await store.apiKeys.create(APIKeySettings(name: "gone"))
+            #expect(try await chat(gateway, key: revoked.secret.value).status == .ok)
+            _ = try await store.apiKeys.revoke(id: revoked.record.id)
+            let revokedResponse = try await chat(gateway, key: revoked.secret.value)
+            #expect(revokedResponse.status == .unauthorized)
+            messages.append(try error(revokedResponse).message)
+
+            // Missing, unknown, disabled and expired each say what is wrong; a revoked key's secret
+            // no longer exists anywhere, so it reads like an unknown one.
+            #expect(Set(messages.prefix(4)).count == 4, "\(messages)")
+            #expect(try error(missing).type == "authentication_error")
+        }
+    }
+
+    @Test func modelsOutsideTheKeysListAre403() async throws {
+        try await withKeys { gateway, store in
+            let issued = try await store.apiKeys.create(APIKeySettings(name: "narrow", allowedModels: ["sim-th*"]))
+            #expect(try await chat(gateway, key: issued.secret.value, model: "sim-think").status == .ok)
+            let refused = try await chat(gateway, key: issued.secret.value, model: "sim-chat")
+            #expect(refused.status == .forbidden)
+            #expect(try error(refused).type == "permission_error")
+            #expect(gateway.sim.recorder.requests(path: "/api/chat").count == 1, "a refused request never reaches Ollama")
+        }
+    }
+
+    @Test func requestsPerMinuteHoldUnderConcurrentLoad() async throws {
+        try await withKeys { gateway, store in
+            let issued = try await store.apiKeys.create(
+                APIKeySettings(name: "limited", limits: APIKeyLimits(requestsPerMinute: 5)))
+            let statuses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, HTTPFields).self) { group in
+                for _ in 0..<12 {
+                    group.addTask {
+                        let response = try await chat(gateway, key: issued.secret.value)
+                        return (response.status, response.headers)
+                    }
+                }
+                var all: [(HTTPResponse.Status, HTTPFields)] = []
+                for try await result in group { all.append(result) }
+                return all
+            }
+            let admitted = statuses.filter { $0.0 == .ok }
+            let refused = statuses.filter { $0.0 == .tooManyRequests }
+            // Unless the minute turned during the burst, exactly the limit got through.
+            #expect(admitted.count == 5 || admitted.count == 10)
+            #expect(admitted.count + refused.count == 12)
+            let headers = try #require(refused.first?.1)
+            #expect(headers[.retryAfter].flatMap(Int.init) != nil)
+            #expect(headers[HTTPField.Name("x-ratelimit-limit-requests")!] == "5")
+            #expect(headers[HTTPField.Name("x-ratelimit-remaining-requests")!] == "0")
+            #expect(headers[HTTPField.Name("x-ratelimit-reset-requests")!]?.hasSuffix("s") == true)
+            #expect(admitted.first?.1[HTTPField.Name("x-ratelimit-limit-requests")!] == "5")
+        }
+    }
+
+    @Test func concurrencyLimit() async throws {
+        try await withKeys { gateway, store in
+            let issued = try await store.apiKeys.create(
+                APIKeySettings(name: "one-at-a-time", limits: APIKeyLimits(maxConcurrentRequests: 1)))
+            let port = try #require(gateway.client.port)
+            // Separate connections: the test client would queue requests on its one connection.
+            let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            func send(_ body: String) async throws -> HTTPClientResponse {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
+                request.method = .POST
+                request.headers.add(name: "Authorization", value: "Bearer \(issued.secret.value)")
+                request.body = .bytes(ByteBuffer(string: body))
+                return try await http.execute(request, timeout: .seconds(10))
+            }
+            do {
+                let slow = #"{"model":"sim-chat","messages":[{"role":"user","content":"hi"}],"options":{"sim_fault":"slow_first_token","sim_delay_ms":800}}"#
+                let quick = #"{"model":"sim-chat","messages":[{"role":"user","content":"hi"}]}"#
+                async let first = send(slow)
+                try await Task.sleep(for: .milliseconds(300))
+                let second = try await send(quick)
+                #expect(second.status == .tooManyRequests)
+                #expect(second.headers.first(name: "Retry-After") != nil)
+                #expect(try await first.status == .ok)
+                #expect(try await send(quick).status == .ok, "the slot is free again")
+            } catch {
+                try await http.shutdown()
+                throw error
+            }
+            try await http.shutdown()
+        }
+    }
+
+    @Test func tokenQuotaIsEnforcedOnceUsed() async throws {
+        try await withKeys { gateway, store in
+            let issued = try await store.apiKeys.create(
+                APIKeySettings(name: "quota", limits: APIKeyLimits(tokenQuota: 5)))
+            #expect(try await chat(gateway, key: issued.secret.value).status == .ok)
+            let refused = try await chat(gateway, key: issued.secret.value)
+            #expect(refused.status == .tooManyRequests)
+            #expect(try error(refused).code == "insufficient_quota")
+        }
+    }
+
+    @Test func usageReachesTheKeyCounters() async throws {
+        try await withKeys { gateway, store in
+            let issued = try await store.apiKeys.create(APIKeySettings(name: "counted"))
+            let response = try await chat(gateway, key: issued.secret.value)
+            let body = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: response.body))
+            let total = try #require(body["usage"]?["total_tokens"]?.intValue)
+            var record = try await store.apiKeys.get(id: issued.record.id)
+            for _ in 0..<40 where record?.tokensUsed != total {
+                try await Task.sleep(for: .milliseconds(100))
+                record = try await store.apiKeys.get(id: issued.record.id)
+            }
+            #expect(record?.tokensUsed == total)
+            #expect(record?.lastUsedAt != nil)
+        }
+    }
+}
