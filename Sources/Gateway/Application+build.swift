@@ -79,6 +79,10 @@ public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestCon
         upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,
         access: services.access
     ).addRoutes(to: router.group("v1"))
+    OllamaNativeController(
+        upstream: services.upstream, models: services.models, settings: services.settings, access: services.access,
+        allowModelManagement: services.configuration.allowModelManagement
+    ).addRoutes(to: router.group("api"))
     return router
 }
 

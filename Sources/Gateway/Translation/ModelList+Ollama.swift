@@ -30,4 +30,8 @@ enum RFC3339 {
         if let date = try? Date(text, strategy: .iso8601) { return Int(date.timeIntervalSince1970) }
         return nil
     }
+
+    static func string(_ epochSeconds: Int) -> String {
+        Date(timeIntervalSince1970: TimeInterval(epochSeconds)).formatted(.iso8601)
+    }
 }

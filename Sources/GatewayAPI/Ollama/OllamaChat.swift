@@ -24,6 +24,14 @@ public enum OllamaThink: Sendable, Hashable, Codable {
         }
     }
 
+    /// As it appears in a request body.
+    public var jsonValue: JSONValue {
+        switch self {
+        case .enabled(let flag): .bool(flag)
+        case .level(let level): .string(level)
+        }
+    }
+
     /// Whether the model is asked to think at all.
     public var isOn: Bool {
         switch self {

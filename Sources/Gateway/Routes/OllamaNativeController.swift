@@ -1,0 +1,361 @@
+import AsyncHTTPClient
+import Foundation
+import GatewayAPI
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+
+/// The native Ollama API behind gateway keys, so Ollama-native clients (Open WebUI, the `ollama`
+/// libraries) share the keys, model permissions, aliases, overrides and accounting of the other APIs.
+/// Model-management calls are refused unless the admin enables them.
+public struct OllamaNativeController: Sendable {
+    public typealias Context = GatewayRequestContext
+    let upstream: OllamaClient
+    let models: any ModelDirectory
+    let settings: ChatSettings
+    let access: APIAccess
+    let allowModelManagement: Bool
+    let renderer = OllamaErrorRenderer()
+
+    public init(
+        upstream: OllamaClient, models: any ModelDirectory, settings: ChatSettings, access: APIAccess,
+        allowModelManagement: Bool
+    ) {
+        self.upstream = upstream
+        self.models = models
+        self.settings = settings
+        self.access = access
+        self.allowModelManagement = allowModelManagement
+    }
+
+    public func addRoutes(to group: RouterGroup<Context>) {
+        group.add(middleware: APIErrorMiddleware<Context>(renderer: renderer))
+        group.add(middleware: APIAccessMiddleware(access: access))
+        group.post("chat", use: chat)
+        group.post("generate", use: generate)
+        group.post("embed", use: embed)
+        group.post("embeddings", use: embeddings)
+        group.get("tags", use: tags)
+        group.post("show", use: show)
+        group.get("ps", use: running)
+        group.get("version", use: version)
+        for route in Self.managementRoutes {
+            group.on(RouterPath(route.path), method: route.method, use: management)
+        }
+    }
+
+    static let managementRoutes: [(method: HTTPRequest.Method, path: String)] = [
+        (.post, "pull"), (.post, "push"), (.post, "create"), (.post, "copy"), (.delete, "delete"),
+        (.post, "blobs/{digest}"), (.head, "blobs/{digest}"),
+    ]
+
+    @Sendable func chat(_ request: Request, _ context: Context) async throws -> Response {
+        try await generation(request, context, path: "/api/chat")
+    }
+
+    @Sendable func generate(_ request: Request, _ context: Context) async throws -> Response {
+        try await generation(request, context, path: "/api/generate")
+    }
+
+    @Sendable func embed(_ request: Request, _ context: Context) async throws -> Response {
+        try await embedding(request, context, path: "/api/embed")
+    }
+
+    @Sendable func embeddings(_ request: Request, _ context: Context) async throws -> Response {
+        try await embedding(request, context, path: "/api/embeddings")
+    }
+
+    @Sendable func version(_ request: Request, _ context: Context) async throws -> Response {
+        try await passthrough(.GET, "/api/version", body: nil)
+    }
+
+    // MARK: - Generation: /api/chat and /api/generate
+
+    func generation(_ request: Request, _ context: Context, path: String) async throws -> Response {
+        var request = request
+        var body = try await Self.object(from: request.collectBody(upTo: settings.maxBodyBytes))
+        let model = try await resolve(&body, context: context)
+        if path == "/api/chat" {
+            try model.requireGeneration()
+            if body["tools"]?.arrayValue?.isEmpty == false { try model.require(.tools, for: "tools", param: "tools") }
+        }
+        let parameters = try Self.applyParameters(to: &body, model: model, defaults: settings.defaults)
+        let timeout = parameters.timeout ?? settings.requestTimeout
+        let stream = body["stream"]?.boolValue ?? true
+        let rewrite = LineRewrite(model: model, excludeReasoning: parameters.excludeReasoning ?? false)
+        let encoded = JSONWire.encode(JSONValue.object(body))
+
+        if !stream {
+            let answer = try await withDeadlines(overall: timeout, idle: nil) { _ in
+                let response = try await upstream.send(.POST, path, body: encoded)
+                return try await response.body.collect(upTo: OllamaClient.maxAnswerBody)
+            }
+            let line = try Self.object(from: answer)
+            context.ticket?.setTokens(prompt: line["prompt_eval_count"]?.intValue ?? 0, completion: line["eval_count"]?.intValue ?? 0)
+            return Self.json(rewrite.apply(to: line, raw: answer))
+        }
+
+        let started = ContinuousClock.now
+        let upstreamResponse = try await withDeadlines(overall: timeout, idle: nil) { _ in
+            try await upstream.send(.POST, path, body: encoded)
+        }
+        let remaining = timeout - (ContinuousClock.now - started)
+        let idle = settings.streamIdleTimeout
+        let ticket = context.ticket
+        ticket?.finishWithBody()
+        let inbound = request
+        let renderer = renderer
+        let client = upstream
+        return Response(
+            status: .ok, headers: [.contentType: "application/x-ndjson"],
+            body: ResponseBody { writer in
+                do {
+                    try await inbound.body.consumeWithCancellationOnInboundClose { _ in
+                        try await Self.relay(
+                            upstreamResponse, rewrite: rewrite, upstream: client, renderer: renderer, ticket: ticket,
+                            writer: &writer, deadline: remaining, idle: idle)
+                    }
+                } catch {
+                    ticket?.finish(status: 200, cancelled: true)
+                    throw error
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    /// Relays Ollama's lines as they come, rewritten only where the client must see something else.
+    static func relay(
+        _ response: HTTPClientResponse, rewrite: LineRewrite, upstream: OllamaClient, renderer: OllamaErrorRenderer,
+        ticket: RequestTicket?, writer: inout any ResponseBodyWriter, deadline: Duration, idle: Duration
+    ) async throws {
+        do {
+            try await withDeadlines(overall: deadline, idle: idle) { activity in
+                var lines = NDJSONLineSplitter()
+                var body = response.body.makeAsyncIterator()
+                var forwarder = LineForwarder(rewrite: rewrite, ticket: ticket)
+                while !forwarder.finished {
+                    let buffer: ByteBuffer?
+                    do {
+                        buffer = try await body.next()
+                    } catch {
+                        throw upstream.translate(error)
+                    }
+                    guard let buffer else { break }
+                    activity.touch()
+                    lines.append(buffer)
+                    while !forwarder.finished, let line = lines.nextLine() { try await forwarder.forward(line, to: &writer) }
+                }
+                if !forwarder.finished, let line = lines.finish() { try await forwarder.forward(line, to: &writer) }
+                if !forwarder.finished {
+                    throw GatewayError(.upstreamError, "Ollama ended the stream before it was done.", code: "upstream_incomplete")
+                }
+            }
+            ticket?.finish(status: 200)
+        } catch let error as GatewayError {
+            ticket?.finish(status: 200, error: error)
+            try await writer.write(renderer.streamEvent(for: error))
+        }
+    }
+
+    /// Checks each upstream line (an error ends the stream, the last line carries the token counts)
+    /// and writes it on.
+    struct LineForwarder {
+        let rewrite: LineRewrite
+        let ticket: RequestTicket?
+        private(set) var finished = false
+
+        init(rewrite: LineRewrite, ticket: RequestTicket?) {
+            self.rewrite = rewrite
+            self.ticket = ticket
+        }
+
+        mutating func forward(_ raw: ByteBuffer, to writer: inout any ResponseBodyWriter) async throws {
+            let line = try OllamaNativeController.object(from: raw)
+            if let message = line["error"]?.stringValue {
+                throw GatewayError(.upstreamError, message, code: "upstream_error")
+            }
+            if line["done"]?.boolValue == true {
+                finished = true
+                ticket?.setTokens(prompt: line["prompt_eval_count"]?.intValue ?? 0, completion: line["eval_count"]?.intValue ?? 0)
+            }
+            var out = rewrite.apply(to: line, raw: raw)
+            out.writeStaticString("\n")
+            try await writer.write(out)
+            ticket?.markFirstToken()
+        }
+    }
+
+    /// How lines change on their way to the client: the model's name as the client used it, and no
+    /// reasoning when the admin excluded it. Lines that need neither go out byte for byte.
+    struct LineRewrite: Sendable {
+        var model: ResolvedModel
+        var excludeReasoning: Bool
+
+        var isNeeded: Bool { excludeReasoning || model.requestedName != model.upstreamName }
+
+        func apply(to line: [String: JSONValue], raw: ByteBuffer) -> ByteBuffer {
+            guard isNeeded else { return raw }
+            var line = line
+            if line["model"] != nil { line["model"] = .string(model.requestedName) }
+            if excludeReasoning {
+                line["thinking"] = nil
+                if case .object(var message)? = line["message"] {
+                    message["thinking"] = nil
+                    line["message"] = .object(message)
+                }
+            }
+            return JSONWire.encode(JSONValue.object(line))
+        }
+    }
+
+    // MARK: - Embeddings: /api/embed and /api/embeddings
+
+    func embedding(_ request: Request, _ context: Context, path: String) async throws -> Response {
+        var request = request
+        var body = try await Self.object(from: request.collectBody(upTo: settings.maxBodyBytes))
+        let model = try await resolve(&body, context: context)
+        let parameters = try Self.applyParameters(to: &body, model: model, defaults: settings.defaults)
+        body["think"] = nil
+        let timeout = parameters.timeout ?? settings.requestTimeout
+        let encoded = JSONWire.encode(JSONValue.object(body))
+        let answer = try await withDeadlines(overall: timeout, idle: nil) { _ in
+            let response = try await upstream.send(.POST, path, body: encoded)
+            return try await response.body.collect(upTo: OllamaClient.maxAnswerBody)
+        }
+        let object = try Self.object(from: answer)
+        context.ticket?.setTokens(prompt: object["prompt_eval_count"]?.intValue ?? 0, completion: 0)
+        return Self.json(LineRewrite(model: model, excludeReasoning: false).apply(to: object, raw: answer))
+    }
+
+    // MARK: - Models: /api/tags, /api/show, /api/ps
+
+    @Sendable func tags(_ request: Request, _ context: Context) async throws -> Response {
+        var listed: [OllamaModelSummary] = []
+        for entry in models.entries() where entry.isCallable && (context.apiKey?.mayList(entry) ?? true) {
+            for name in entry.publicNames {
+                listed.append(OllamaModelSummary(
+                    name: name, model: name, modifiedAt: entry.info.modifiedAt.map(RFC3339.string),
+                    size: entry.info.size, digest: entry.info.digest,
+                    details: OllamaModelDetails(
+                        family: entry.info.family, families: entry.info.family.map { [$0] },
+                        parameterSize: entry.info.parameterSize, quantizationLevel: entry.info.quantization),
+                    capabilities: entry.info.capabilities.map(\.rawValue).sorted()))
+            }
+        }
+        return Self.json(JSONWire.encode(OllamaTagsResponse(models: listed)))
+    }
+
+    @Sendable func show(_ request: Request, _ context: Context) async throws -> Response {
+        var request = request
+        var body = try await Self.object(from: request.collectBody(upTo: settings.maxBodyBytes))
+        if body["model"] == nil, let name = body["name"] { body["model"] = name }
+        body["name"] = nil
+        _ = try await resolve(&body, context: context)
+        return try await passthrough(.POST, "/api/show", body: JSONWire.encode(JSONValue.object(body)))
+    }
+
+    @Sendable func running(_ request: Request, _ context: Context) async throws -> Response {
+        let response = try await upstream.send(.GET, "/api/ps")
+        let bytes = try await response.body.collect(upTo: OllamaClient.maxAnswerBody)
+        guard let key = context.apiKey else { return Self.json(bytes) }
+        var ps = try JSONWire.decode(OllamaPsResponse.self, from: bytes)
+        let visible = Set(models.entries().filter(key.mayList).map(\.info.name))
+        ps.models.removeAll { !visible.contains($0.name) }
+        return Self.json(JSONWire.encode(ps))
+    }
+
+    // MARK: - Model management
+
+    @Sendable func management(_ request: Request, _ context: Context) async throws -> Response {
+        guard allowModelManagement else {
+            throw GatewayError(
+                .permission,
+                "Model management through the gateway is disabled: the admin can enable it with ALLOW_MODEL_MANAGEMENT=true.")
+        }
+        var request = request
+        let body = try await request.collectBody(upTo: settings.maxBodyBytes)
+        let method = HTTPMethod(rawValue: request.method.rawValue)
+        // The same path upstream: /api/pull, /api/blobs/sha256:…
+        let upstreamPath = request.uri.path
+        let response = try await upstream.send(method, upstreamPath, body: body.readableBytes > 0 ? body : nil)
+        var headers: HTTPFields = [:]
+        if let type = response.headers.first(name: "Content-Type") { headers[.contentType] = type }
+        let inbound = request
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                try await inbound.body.consumeWithCancellationOnInboundClose { _ in
+                    for try await chunk in response.body { try await writer.write(chunk) }
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    // MARK: - Helpers
+
+    /// Resolves the body's `model` (an alias, a display name…), authorizes it, and puts Ollama's name in.
+    func resolve(_ body: inout [String: JSONValue], context: Context) async throws -> ResolvedModel {
+        guard let name = body["model"]?.stringValue, !name.isEmpty else {
+            throw GatewayError.invalid("model is required", param: "model")
+        }
+        let model = try await Self.resolveModel(named: name, in: models)
+        context.ticket?.setModel(model)
+        try context.authorize(model)
+        body["model"] = .string(model.upstreamName)
+        return model
+    }
+
+    /// Ollama's own wording for a model it does not have.
+    static func resolveModel(named name: String, in models: any ModelDirectory) async throws(GatewayError) -> ResolvedModel {
+        do {
+            return try await models.resolve(name)
+        } catch {
+            if error.kind == .notFound {
+                throw GatewayError(.notFound, "model '\(name)' not found", param: "model", code: "model_not_found")
+            }
+            throw error
+        }
+    }
+
+    /// Merges the request's own controls with the model's overrides and the defaults, in Ollama's
+    /// format, and writes the result back into the body. Gateway-only controls never go upstream.
+    static func applyParameters(to body: inout [String: JSONValue], model: ResolvedModel, defaults: ParameterLayer)
+        throws(GatewayError) -> ParameterLayer
+    {
+        var controls: [String: JSONValue] = [:]
+        for name in ["options", "think", "keep_alive", "truncate", "shift", "request_timeout", "timeout_ms", "exclude_reasoning"] {
+            if let value = body.removeValue(forKey: name), !value.isNull { controls[name] = value }
+        }
+        let parameters = ParameterLayer.resolve(
+            request: try ParameterLayer(ollamaStyle: controls), modelOverride: model.overrides, defaults: defaults)
+        if !parameters.options.isEmpty { body["options"] = .object(ParameterLayer.normalizedOptions(parameters.options)) }
+        if let think = parameters.think { body["think"] = think.jsonValue }
+        body["keep_alive"] = parameters.keepAlive
+        body["truncate"] = parameters.truncate.map(JSONValue.bool)
+        body["shift"] = parameters.shift.map(JSONValue.bool)
+        return parameters
+    }
+
+    static func object(from buffer: ByteBuffer) throws -> [String: JSONValue] {
+        guard buffer.readableBytes > 0 else { throw GatewayError.invalid("missing request body") }
+        let value: JSONValue
+        do {
+            value = try JSONWire.decode(JSONValue.self, from: buffer)
+        } catch {
+            throw GatewayError.invalid("invalid JSON: the request body is not a JSON object")
+        }
+        guard case .object(let object) = value else {
+            throw GatewayError.invalid("invalid JSON: the request body is not a JSON object")
+        }
+        return object
+    }
+
+    func passthrough(_ method: HTTPMethod, _ path: String, body: ByteBuffer?) async throws -> Response {
+        let response = try await upstream.send(method, path, body: body)
+        return Self.json(try await response.body.collect(upTo: OllamaClient.maxAnswerBody))
+    }
+
+    static func json(_ buffer: ByteBuffer) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: buffer))
+    }
+}
