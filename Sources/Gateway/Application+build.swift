@@ -38,6 +38,9 @@ public func buildRouter(upstream: OllamaClient, models: any ModelDirectory, imag
     HealthController(upstream: upstream).addRoutes(to: router.group("health"))
     OpenAIController(upstream: upstream, models: models, images: images, settings: settings)
         .addRoutes(to: router.group("v1"))
+    let anthropic = AnthropicController<BasicRequestContext>(upstream: upstream, models: models, images: images, settings: settings)
+    anthropic.addRoutes(to: router.group("v1"))
+    anthropic.addRoutes(to: router.group("anthropic/v1"))
     return router
 }
 

@@ -5,6 +5,7 @@ public struct ChatSettings: Sendable {
     public var reasoningFormat: ReasoningFormat
     public var requestTimeout: Duration
     public var streamIdleTimeout: Duration
+    public var streamPingInterval: Duration
     public var maxBodyBytes: Int
 
     public init(configuration: GatewayConfiguration, defaults: ParameterLayer = ParameterLayer()) {
@@ -12,6 +13,7 @@ public struct ChatSettings: Sendable {
         self.reasoningFormat = configuration.reasoningFormat
         self.requestTimeout = configuration.requestTimeout
         self.streamIdleTimeout = configuration.streamIdleTimeout
+        self.streamPingInterval = configuration.streamPingInterval
         self.maxBodyBytes = configuration.maxBodyBytes
     }
 }
