@@ -30,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/async-kit.git", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
     ],
     targets: [
         // Wire types of the three API surfaces (OpenAI, Anthropic, Ollama): Foundation only.
@@ -57,9 +60,15 @@ let package = Package(
         .target(
             name: "GatewayStore",
             dependencies: [
+                "GatewayAPI",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "AsyncKit", package: "async-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -104,7 +113,10 @@ let package = Package(
         ),
         .testTarget(
             name: "GatewayStoreTests",
-            dependencies: ["GatewayStore"],
+            dependencies: [
+                "GatewayStore",
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

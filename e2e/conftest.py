@@ -12,6 +12,8 @@ import urllib.request
 
 import pytest
 
+pytest_plugins = ["fixtures_gateway"]
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 LISTENING = re.compile(r"^ollama-sim listening on (http://\S+)$")
 

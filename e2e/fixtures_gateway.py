@@ -47,14 +47,16 @@ def gateway(sim):
 
 
 @pytest.fixture
-def openai_client(gateway):
+def openai_client(gateway, reset_sim):
+    """A client of the gateway's OpenAI API; each test starts with a simulator without faults or records."""
     import openai
 
     return openai.OpenAI(base_url=gateway + "/v1", api_key="sk-test", max_retries=0, timeout=30)
 
 
 @pytest.fixture
-def anthropic_client(gateway):
+def anthropic_client(gateway, reset_sim):
+    """A client of the gateway's Anthropic API; each test starts with a simulator without faults or records."""
     import anthropic
 
     return anthropic.Anthropic(base_url=gateway, api_key="sk-test", max_retries=0, timeout=30)
@@ -66,7 +68,7 @@ def sim_requests(sim):
 
     def requests(path):
         with urllib.request.urlopen(sim + "/sim/requests") as response:
-            recorded = json.load(response)
+            recorded = json.load(response)["requests"]
         return [r.get("body") for r in recorded if r.get("path") == path]
 
     return requests

@@ -1,8 +1,21 @@
 import AsyncHTTPClient
+import GatewayStore
 import Hummingbird
 import Logging
 import NIOPosix
 import ServiceLifecycle
+
+/// Everything the routes share, created once by `buildApplication`.
+public struct GatewayServices: Sendable {
+    public let configuration: GatewayConfiguration
+    public let upstream: OllamaClient
+    public let store: GatewayStore
+    public let models: ModelRegistry
+    public let images: ImageFetcher
+    public let settings: ChatSettings
+    public let runtime: RuntimeSettings
+    public let logger: Logger
+}
 
 /// Builds the gateway application: every dependency is created here and passed down.
 /// Tests call this with their own configuration; the executable only reads configuration and runs it.
@@ -14,42 +27,60 @@ public func buildApplication(
     httpConfiguration.timeout = .init(connect: .init(configuration.upstreamConnectTimeout))
     httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
     let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: httpConfiguration)
-    let upstream = OllamaClient(
-        http: http, baseURL: configuration.ollamaURL, authHeader: configuration.ollamaAuthHeader, logger: logger)
+    let runtime = RuntimeSettings(configuration: configuration)
+    let upstream = OllamaClient(http: http, runtime: runtime, authHeader: configuration.ollamaAuthHeader, logger: logger)
 
-    let router = buildRouter(
-        upstream: upstream, models: PassthroughModelDirectory(),
+    let database = try await GatewayDatabase.open(
+        StoreConfiguration(dataDirectory: configuration.dataDirectory, databaseURL: configuration.databaseURL),
+        logger: logger)
+    let store = GatewayStore(database: database)
+    if case .created(let username, let mustChange) = try await store.adminAccounts.bootstrap(
+        initialPassword: configuration.adminPassword)
+    {
+        logger.notice(
+            "created the admin account",
+            metadata: ["admin.username": "\(username)", "admin.must_change_password": "\(mustChange)"])
+    }
+
+    let registry = ModelRegistry(upstream: upstream, store: StoredModelSettings(repository: store.modelSettings), logger: logger)
+    let services = GatewayServices(
+        configuration: configuration, upstream: upstream, store: store, models: registry,
         images: ImageFetcher(policy: configuration.imageFetch, logger: logger),
-        settings: ChatSettings(configuration: configuration))
+        settings: ChatSettings(configuration: configuration, runtime: runtime), runtime: runtime, logger: logger)
 
     return Application(
-        router: router,
+        router: buildRouter(services),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ollama-gateway"),
-        services: extraServices + [HTTPClientService(client: http)],
+        services: extraServices + [
+            ModelRefreshService(registry: registry, interval: configuration.modelRefreshInterval, logger: logger),
+            // Listed before the server, so they stop after it has drained its requests.
+            CloseOnShutdownService(name: "database") { try await database.shutdown() },
+            CloseOnShutdownService(name: "http-client") { try await http.shutdown() },
+        ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }
 
 /// The routes of every API surface.
-public func buildRouter(upstream: OllamaClient, models: any ModelDirectory, images: ImageFetcher, settings: ChatSettings)
-    -> Router<BasicRequestContext>
-{
-    let router = Router(context: BasicRequestContext.self)
-    HealthController(upstream: upstream).addRoutes(to: router.group("health"))
-    OpenAIController(upstream: upstream, models: models, images: images, settings: settings)
+public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestContext> {
+    let router = Router(context: GatewayRequestContext.self)
+    HealthController(upstream: services.upstream).addRoutes(to: router.group("health"))
+    OpenAIController(upstream: services.upstream, models: services.models, images: services.images, settings: services.settings)
         .addRoutes(to: router.group("v1"))
-    let anthropic = AnthropicController<BasicRequestContext>(upstream: upstream, models: models, images: images, settings: settings)
+    let anthropic = AnthropicController<GatewayRequestContext>(
+        upstream: services.upstream, models: services.models, images: services.images, settings: services.settings)
     anthropic.addRoutes(to: router.group("v1"))
     anthropic.addRoutes(to: router.group("anthropic/v1"))
     return router
 }
 
-/// Shuts the upstream HTTP client down when the application stops.
-struct HTTPClientService: Service {
-    let client: HTTPClient
+/// Closes a resource once the application is shutting down gracefully.
+struct CloseOnShutdownService: Service {
+    let name: String
+    let close: @Sendable () async throws -> Void
 
     func run() async throws {
         try? await gracefulShutdown()
-        try await client.shutdown()
+        try await close()
     }
 }

@@ -35,6 +35,7 @@ public final class OllamaSimulator: Sendable, Service {
         let logger = self.logger
         let app = Application(
             responder: responder,
+            server: .http1(configuration: .init(additionalChannelHandlers: [InputClosedWatcher()])),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil
             ),
@@ -71,25 +72,65 @@ struct SimulatorDidNotStart: Error, CustomStringConvertible {
 }
 
 /// Starts a simulator (on a free port unless configured) for the duration of `body`, then stops it.
-/// Structured: the server runs in a child task of a task group that is cancelled when `body` returns.
+/// Structured: the server runs in a child task of a task group; when `body` returns it is shut down
+/// gracefully (stalled streams end at once), and cancelled if that takes more than two seconds.
 public func withOllamaSimulator<T: Sendable>(
     _ configuration: SimulatorConfiguration = .init(),
     _ body: (RunningSimulator) async throws -> T
 ) async throws -> T {
-    let simulator = OllamaSimulator(configuration: configuration, logger: Logger(label: "ollama-sim"))
-    return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        group.addTask {
+    var logger = Logger(label: "ollama-sim")
+    logger.logLevel = .warning
+    let simulator = OllamaSimulator(configuration: configuration, logger: logger)
+    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+    let listening = ListeningSimulator(simulator: simulator, continuation: continuation)
+    let group = ServiceGroup(
+        configuration: .init(
+            services: [.init(service: listening)],
+            gracefulShutdownSignals: [],
+            cancellationSignals: [],
+            logger: logger
+        ).withShutdownDeadline(.seconds(2))
+    )
+    return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { tasks in
+        tasks.addTask {
             defer { continuation.finish() }
-            try await simulator.run(onListening: { port in continuation.yield(port) })
+            try await group.run()
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {
             // The server failed before listening: surface its error.
-            try await group.next()
+            try await tasks.next()
             throw SimulatorDidNotStart()
         }
-        defer { group.cancelAll() }
-        return try await body(RunningSimulator(port: port, recorder: simulator.recorder, simulator: simulator))
+        do {
+            let result = try await body(RunningSimulator(port: port, recorder: simulator.recorder, simulator: simulator))
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        } catch {
+            await group.triggerGracefulShutdown()
+            tasks.cancelAll()
+            throw error
+        }
+    }
+}
+
+/// Runs a simulator and reports its port once it listens.
+private struct ListeningSimulator: Service {
+    let simulator: OllamaSimulator
+    let continuation: AsyncStream<Int>.Continuation
+
+    func run() async throws {
+        let continuation = self.continuation
+        try await simulator.run(onListening: { port in continuation.yield(port) })
+    }
+}
+
+extension ServiceGroupConfiguration {
+    fileprivate func withShutdownDeadline(_ duration: Duration) -> ServiceGroupConfiguration {
+        var configuration = self
+        configuration.maximumGracefulShutdownDuration = duration
+        configuration.maximumCancellationDuration = duration
+        return configuration
     }
 }

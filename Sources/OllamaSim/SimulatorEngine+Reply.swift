@@ -46,7 +46,7 @@ enum Pacing {
             let step = min(remaining, pollInterval)
             try await Task.sleep(for: step)
             remaining -= step
-            try check(probe)
+            try await check(probe)
         }
     }
 
@@ -55,19 +55,39 @@ enum Pacing {
     static func stall(probe: ConnectionProbe) async throws {
         while true {
             try await Task.sleep(for: pollInterval)
-            try check(probe)
+            try await check(probe)
         }
     }
 
-    private static func check(_ probe: ConnectionProbe) throws {
-        if !probe.isOpen() { throw ClientWentAway() }
+    private static func check(_ probe: ConnectionProbe) async throws {
+        if await !probe.isOpen() { throw ClientWentAway() }
         if Task.isShuttingDownGracefully { throw CancellationError() }
     }
 }
 
 extension SimulatorEngine {
-    func reply(_ plan: ReplyPlan, stream: Bool, probe: ConnectionProbe) -> Response {
-        stream ? streamedReply(plan, probe: probe) : singleReply(plan, probe: probe)
+    /// Waits as a real Ollama would before its first byte (model latency, a stall before any token), so
+    /// clients see headers only when the first token is ready; then answers.
+    func reply(_ plan: ReplyPlan, stream: Bool, probe: ConnectionProbe) async throws -> Response {
+        do {
+            try await Pacing.pause(plan.firstTokenDelay, probe: probe)
+            let failsBeforeFirstLine = plan.faultAfter == 0 || plan.generation.lines.isEmpty
+            switch plan.fault {
+            case .stall where !stream || failsBeforeFirstLine:
+                try await Pacing.stall(probe: probe)
+            case .errorMidStream where !stream || failsBeforeFirstLine:
+                // Nothing written yet: Ollama sends the error with a status.
+                if let model = plan.unloadAfter { state.unload(model) }
+                return Responses.error(.init(status: .internalServerError, message: Self.runnerStoppedMessage))
+            default:
+                break
+            }
+            return stream ? streamedReply(plan, probe: probe) : try await singleReply(plan, probe: probe)
+        } catch is ClientWentAway {
+            recorder.recordDisconnect()
+            if let model = plan.unloadAfter { state.unload(model) }
+            throw ClientWentAway()
+        }
     }
 
     private func streamedReply(_ plan: ReplyPlan, probe: ConnectionProbe) -> Response {
@@ -100,8 +120,6 @@ extension SimulatorEngine {
             case .stall, .errorMidStream, .dropMidStream: plan.fault
             default: nil
             }
-
-        try await Pacing.pause(plan.firstTokenDelay, probe: probe)
         let evalStarted = ContinuousClock.now
         for (index, line) in lines.enumerated() {
             if midStreamFault != nil, index == plan.faultAfter { break }
@@ -142,54 +160,33 @@ extension SimulatorEngine {
         pending.bytes.removeAll(keepingCapacity: true)
     }
 
-    /// `stream:false`: Ollama waits for the whole generation and sends one object; faults apply before it.
-    private func singleReply(_ plan: ReplyPlan, probe: ConnectionProbe) -> Response {
-        let recorder = self.recorder
-        let state = self.state
-        switch plan.fault {
-        case .errorMidStream:
-            if let model = plan.unloadAfter { state.unload(model) }
-            return Responses.error(.init(status: .internalServerError, message: Self.runnerStoppedMessage))
-        case .dropMidStream:
+    /// `stream:false`: Ollama waits for the whole generation, then sends one object.
+    private func singleReply(_ plan: ReplyPlan, probe: ConnectionProbe) async throws -> Response {
+        defer { if let model = plan.unloadAfter { state.unload(model) } }
+        if plan.fault == .dropMidStream {
             // Headers go out, then the connection closes before any body.
             return Response(
-                status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                status: .ok, headers: [.contentType: Responses.jsonContentType],
                 body: ResponseBody { _ in throw SimulatedConnectionDrop() })
-        default:
-            break
         }
-        let body = ResponseBody { writer in
-            defer { if let model = plan.unloadAfter { state.unload(model) } }
-            do {
-                try await Pacing.pause(plan.firstTokenDelay, probe: probe)
-                if plan.fault == .stall { try await Pacing.stall(probe: probe) }
-                let evalStarted = ContinuousClock.now
-                let lines = plan.generation.lines
-                if plan.tokenInterval > .zero, lines.count > 1 {
-                    try await Pacing.pause(plan.tokenInterval * (lines.count - 1), probe: probe)
-                }
-                let generation = plan.generation
-                var output = JSONLineWriter(capacity: 512)
-                let complete = plan.fault != .noDone
-                LineRenderer.final(
-                    plan.endpoint, model: plan.modelName, createdAt: Timestamp.now(),
-                    content: generation.content.joined(), thinking: generation.thinking.joined(),
-                    toolCalls: generation.toolCalls, done: complete,
-                    doneReason: complete ? generation.doneReason : nil,
-                    context: complete ? plan.context : nil,
-                    metrics: complete ? plan.metrics(evalStarted: evalStarted) : nil, into: &output
-                )
-                output.bytes.removeLast()
-                try await writer.write(ByteBuffer(bytes: output.bytes))
-                try await writer.finish(nil)
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                recorder.recordDisconnect()
-                throw error
-            }
+        let evalStarted = ContinuousClock.now
+        let generation = plan.generation
+        let lineCount = generation.lines.count
+        if plan.tokenInterval > .zero, lineCount > 1 {
+            try await Pacing.pause(plan.tokenInterval * (lineCount - 1), probe: probe)
         }
-        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: body)
+        var output = JSONLineWriter(capacity: 512)
+        let complete = plan.fault != .noDone
+        LineRenderer.final(
+            plan.endpoint, model: plan.modelName, createdAt: Timestamp.now(),
+            content: generation.content.joined(), thinking: generation.thinking.joined(),
+            toolCalls: generation.toolCalls, done: complete,
+            doneReason: complete ? generation.doneReason : nil,
+            context: complete ? plan.context : nil,
+            metrics: complete ? plan.metrics(evalStarted: evalStarted) : nil, into: &output
+        )
+        output.bytes.removeLast()
+        return Responses.json(bytes: output.bytes)
     }
 }
 

@@ -6,7 +6,7 @@ import Logging
 /// Tells a handler whether its client is still connected (Hummingbird does not cancel a handler when the
 /// peer closes, so streams poll the channel instead).
 struct ConnectionProbe: Sendable {
-    let isOpen: @Sendable () -> Bool
+    let isOpen: @Sendable () async -> Bool
 
     static let alwaysOpen = ConnectionProbe { true }
 }
@@ -197,7 +197,7 @@ struct SimulatorEngine: Sendable {
 
     // MARK: - Chat
 
-    func chat(body: [UInt8], probe: ConnectionProbe) -> Response {
+    func chat(body: [UInt8], probe: ConnectionProbe) async -> Response {
         let started = ContinuousClock.now
         do {
             let object = try RequestDecoding.parse(body, as: RequestDecoding.chatRequest)
@@ -256,7 +256,7 @@ struct SimulatorEngine: Sendable {
                 started: started, fault: fault, options: options, tokenInterval: options.tokenInterval ?? configuration.tokenInterval,
                 unloadAfter: keepAlive.isZero ? model : nil
             )
-            return reply(plan, stream: request.stream ?? true, probe: probe)
+            return try await reply(plan, stream: request.stream ?? true, probe: probe)
         } catch let error as OllamaAPIError {
             return Responses.error(error)
         } catch {
@@ -277,7 +277,7 @@ struct SimulatorEngine: Sendable {
 
     // MARK: - Generate
 
-    func generate(body: [UInt8], probe: ConnectionProbe) -> Response {
+    func generate(body: [UInt8], probe: ConnectionProbe) async -> Response {
         let started = ContinuousClock.now
         do {
             let object = try RequestDecoding.parse(body, as: RequestDecoding.generateRequest)
@@ -351,7 +351,7 @@ struct SimulatorEngine: Sendable {
                 tokenInterval: options.tokenInterval ?? configuration.tokenInterval,
                 unloadAfter: keepAlive.isZero ? model : nil
             )
-            return reply(plan, stream: request.stream ?? true, probe: probe)
+            return try await reply(plan, stream: request.stream ?? true, probe: probe)
         } catch let error as OllamaAPIError {
             return Responses.error(error)
         } catch {

@@ -11,7 +11,7 @@ struct SimulatorRequestContext: RequestContext {
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         let channel = source.channel
-        self.connection = ConnectionProbe { channel.isActive }
+        self.connection = ConnectionProbe { await InputClosedWatcher.isOpen(channel) }
     }
 
     /// Ollama has no body limit; images make bodies large.
@@ -65,8 +65,8 @@ struct SimulatorResponder: HTTPResponder {
         case "/api/tags": response = engine.tags()
         case "/api/ps": response = engine.ps()
         case "/api/show": response = engine.show(body: body)
-        case "/api/chat": response = engine.chat(body: body, probe: probe)
-        case "/api/generate": response = engine.generate(body: body, probe: probe)
+        case "/api/chat": response = await engine.chat(body: body, probe: probe)
+        case "/api/generate": response = await engine.generate(body: body, probe: probe)
         case "/api/embed": response = await engine.embed(body: body, probe: probe)
         case "/api/embeddings": response = await engine.legacyEmbeddings(body: body, probe: probe)
         case "/sim/faults": response = method == .get ? SimulatorControl.faults(engine) : SimulatorControl.setFault(engine, body: body)

@@ -20,6 +20,10 @@ public struct GatewayConfiguration: Sendable {
     public var port = 3000
     public var ollamaURL = "http://localhost:11434"
     public var dataDirectory = "./data"
+    /// `postgres://…` to share keys, settings and usage between instances; the embedded SQLite otherwise.
+    public var databaseURL: String?
+    /// The first admin's password; without it the admin is `admin`/`admin` and must change it first.
+    public var adminPassword: String?
     /// Start the Ollama simulator in-process and use it as the upstream.
     public var demo = false
     public var demoSimulatorPort = 11435
@@ -38,6 +42,8 @@ public struct GatewayConfiguration: Sendable {
     public var ollamaAuthHeader: (name: String, value: String)?
 
     public var reasoningFormat: ReasoningFormat = .reasoningContent
+    /// How often the model list is read from Ollama (it is also read at start-up and on demand).
+    public var modelRefreshInterval: Duration = .seconds(60)
 
     public var imageFetch = ImageFetchPolicy()
     public var logLevel: Logger.Level = .info
@@ -63,9 +69,9 @@ public struct ImageFetchPolicy: Sendable {
 extension GatewayConfiguration {
     /// The environment names of every setting, for `--help` and the README.
     public static let environmentNames: [String] = [
-        "HOST", "PORT", "OLLAMA_URL", "DATA_DIR", "DEMO", "DEMO_SIM_PORT", "MAX_BODY_BYTES", "REQUEST_TIMEOUT_MS",
+        "HOST", "PORT", "OLLAMA_URL", "DATA_DIR", "DATABASE_URL", "ADMIN_PASSWORD", "DEMO", "DEMO_SIM_PORT", "MAX_BODY_BYTES", "REQUEST_TIMEOUT_MS",
         "STREAM_IDLE_TIMEOUT_MS", "STREAM_PING_INTERVAL_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "OLLAMA_AUTH_HEADER", "REASONING_FORMAT",
-        "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
+        "MODEL_REFRESH_INTERVAL_S", "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
     ]
 
     /// Reads the settings: values given as flags first, then the process environment, then `.env`.
@@ -87,6 +93,8 @@ extension GatewayConfiguration {
         port = reader.int(forKey: "port", default: port)
         ollamaURL = reader.string(forKey: "ollama.url", default: ollamaURL)
         dataDirectory = reader.string(forKey: "data.dir", default: dataDirectory)
+        databaseURL = reader.string(forKey: "database.url", isSecret: true)
+        adminPassword = reader.string(forKey: "admin.password", isSecret: true)
         demo = reader.bool(forKey: "demo", default: demo)
         demoSimulatorPort = reader.int(forKey: "demo.sim.port", default: demoSimulatorPort)
         maxBodyBytes = reader.int(forKey: "max.body.bytes", default: maxBodyBytes)
@@ -103,6 +111,7 @@ extension GatewayConfiguration {
                 String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
             )
         }
+        modelRefreshInterval = .seconds(reader.int(forKey: "model.refresh.interval.s", default: 60))
         let format = reader.string(forKey: "reasoning.format", default: reasoningFormat.rawValue)
         guard let reasoningFormat = ReasoningFormat(rawValue: format) else {
             throw ConfigurationError(

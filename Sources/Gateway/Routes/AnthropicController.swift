@@ -3,6 +3,7 @@ import GatewayAPI
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// The Anthropic-compatible API: `/v1/messages` and `/v1/messages/count_tokens` (also under `/anthropic`).
 ///
@@ -50,12 +51,34 @@ public struct AnthropicController<Context: RequestContext>: Sendable {
             throw GatewayError.invalid("'max_tokens' is required.", param: "max_tokens")
         }
         let model = try await models.resolve(messages.model)
+        try Self.checkCapabilities(of: model, for: messages)
         let remote = AnthropicRequestTranslator.remoteImages(in: messages)
         let fetched = remote.urls.isEmpty ? [:] : try await images.fetchAll(remote.urls, params: remote.params)
         let plan = try AnthropicRequestTranslator.translate(
             messages, model: model, defaults: settings.defaults, images: fetched, requireMaxTokens: requireMaxTokens)
         return Prepared(
             request: messages, plan: plan, model: model, timeout: plan.chat.parameters.timeout ?? settings.requestTimeout)
+    }
+
+    /// What the request needs that the model may lack, refused before Ollama is called.
+    static func checkCapabilities(of model: ResolvedModel, for request: AnthropicMessagesRequest) throws(GatewayError) {
+        try model.requireGeneration()
+        func hasImage(_ blocks: [AnthropicContentBlock]) -> Bool {
+            blocks.contains { block in
+                switch block {
+                case .image: true
+                case .toolResult(_, .blocks(let nested)?, _): hasImage(nested)
+                default: false
+                }
+            }
+        }
+        let hasImages = request.messages.contains { message in
+            if case .blocks(let blocks) = message.content { hasImage(blocks) } else { false }
+        }
+        if hasImages { try model.require(.vision, for: "images", param: "messages") }
+        if request.tools?.isEmpty == false, request.toolChoice != AnthropicToolChoice.none {
+            try model.require(.tools, for: "tools", param: "tools")
+        }
     }
 
     // MARK: - Messages
@@ -70,21 +93,20 @@ public struct AnthropicController<Context: RequestContext>: Sendable {
             estimatedInputTokens: AnthropicTokenEstimate.inputTokens(of: upstreamRequest))
         let model = prepared.model
         let relay = AnthropicStreamRelay(upstream: upstream)
-
         // Ollama is always asked to stream: a stop sequence must be able to end the generation early,
         // and the non-streamed message is the accumulation of the very events a stream would carry.
-        // Ollama reports most failures before its first line: wait for its status before ours.
         let started = ContinuousClock.now
-        let upstreamResponse = try await withDeadlines(overall: prepared.timeout, idle: nil) { _ in
-            try await model.namingNotFound { try await upstream.streamChat(upstreamRequest) }
-        }
-        let remaining = prepared.timeout - (ContinuousClock.now - started)
+        let timeout = prepared.timeout
         let idle = settings.streamIdleTimeout
 
         if !prepared.request.stream {
+            let upstreamResponse = try await withDeadlines(overall: timeout, idle: nil) { _ in
+                try await model.namingNotFound { try await upstream.streamChat(upstreamRequest) }
+            }
             var translator = AnthropicStreamTranslator(style: style)
             var accumulator = AnthropicMessageAccumulator()
             accumulator.apply(translator.start())
+            let remaining = timeout - (ContinuousClock.now - started)
             try await relay.run(response: upstreamResponse, translator: &translator, deadline: remaining, idle: idle, ping: nil) {
                 events in
                 for event in events { accumulator.apply(event) }
@@ -94,7 +116,30 @@ public struct AnthropicController<Context: RequestContext>: Sendable {
                 status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: JSONWire.encode(message)))
         }
 
+        // Ollama answers once the model is loaded and its first token is ready. Its quick refusals
+        // (unknown model, missing capability, busy) keep their HTTP status; a longer silence commits
+        // the stream, so that pings keep the client's connection alive while the model loads.
+        // The call outlives the handler, so it is a task of its own — awaited by the response body
+        // and cancelled with it, and bounded by the request's deadline.
         let ping = settings.streamPingInterval
+        let handoff = UpstreamHandoff()
+        let call = Task {
+            do {
+                let response = try await withDeadlines(overall: timeout, idle: nil) { _ in
+                    try await model.namingNotFound { try await upstream.streamChat(upstreamRequest) }
+                }
+                handoff.fulfil(.success(response))
+            } catch {
+                handoff.fulfil(.failure(error))
+            }
+        }
+        await withTaskCancellationHandler {
+            await handoff.wait(upTo: ping)
+        } onCancel: {
+            call.cancel()
+        }
+        if case .failure(let error) = handoff.result { throw error }
+
         let renderer = self.renderer
         let inbound = request
         return Response(
@@ -102,17 +147,31 @@ public struct AnthropicController<Context: RequestContext>: Sendable {
             body: ResponseBody { writer in
                 // A client that goes away cancels the relay, which cancels the upstream request.
                 try await inbound.body.consumeWithCancellationOnInboundClose { _ in
-                    var translator = AnthropicStreamTranslator(style: style)
-                    try await writer.write(AnthropicStreamRelay.encode([translator.start()]))
-                    do {
-                        try await relay.run(
-                            response: upstreamResponse, translator: &translator, deadline: remaining, idle: idle, ping: ping
-                        ) { events in
-                            try await writer.write(AnthropicStreamRelay.encode(events))
+                    try await withTaskCancellationHandler {
+                        var translator = AnthropicStreamTranslator(style: style)
+                        try await writer.write(AnthropicStreamRelay.encode([translator.start()]))
+                        do {
+                            // Still loading: ping until Ollama answers.
+                            var answer = handoff.result
+                            while answer == nil {
+                                await handoff.wait(upTo: ping)
+                                try Task.checkCancellation()
+                                answer = handoff.result
+                                if answer == nil { try await writer.write(AnthropicStreamRelay.encode([.ping])) }
+                            }
+                            let upstreamResponse = try answer!.get()
+                            let remaining = timeout - (ContinuousClock.now - started)
+                            try await relay.run(
+                                response: upstreamResponse, translator: &translator, deadline: remaining, idle: idle, ping: ping
+                            ) { events in
+                                try await writer.write(AnthropicStreamRelay.encode(events))
+                            }
+                        } catch let error as GatewayError {
+                            // After the first byte the status is sent: the failure travels as the last event.
+                            try await writer.write(renderer.streamEvent(for: error))
                         }
-                    } catch let error as GatewayError {
-                        // After the first byte the status is sent: the failure travels as the last event.
-                        try await writer.write(renderer.streamEvent(for: error))
+                    } onCancel: {
+                        call.cancel()
                     }
                 }
                 try await writer.finish(nil)
@@ -205,15 +264,21 @@ struct AnthropicStreamRelay: Sendable {
             /// Feeds a chunk (nil: the end of the body); true when the answer is complete.
             func consume(_ buffer: ByteBuffer?) async throws -> Bool {
                 var events: [AnthropicStreamEvent] = []
-                if let buffer {
-                    activity.touch()
-                    lines.append(buffer)
-                    while let line = lines.nextLine() {
+                do {
+                    if let buffer {
+                        activity.touch()
+                        lines.append(buffer)
+                        while let line = lines.nextLine() {
+                            events += try Self.translate(line, translator: &translator)
+                            if translator.finished { break }
+                        }
+                    } else if let line = lines.finish() {
                         events += try Self.translate(line, translator: &translator)
-                        if translator.finished { break }
                     }
-                } else if let line = lines.finish() {
-                    events += try Self.translate(line, translator: &translator)
+                } catch {
+                    // What came before the failing line in the same chunk still reaches the client.
+                    if !events.isEmpty { try await emit(events) }
+                    throw error
                 }
                 if !events.isEmpty {
                     try await emit(events)
@@ -283,6 +348,58 @@ struct AnthropicStreamRelay: Sendable {
             throw GatewayError(.upstreamError, message, code: "upstream_error")
         }
         return translator.translate(chunk)
+    }
+}
+
+/// Ollama's answer to a streamed request, handed from the call (a task of its own) to whoever waits:
+/// first the handler, for a while, then the response body. Waiting ends when the answer is there,
+/// the time is up, or the waiting task is cancelled.
+private final class UpstreamHandoff: Sendable {
+    private struct State {
+        var result: Result<HTTPClientResponse, any Error>?
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    var result: Result<HTTPClientResponse, any Error>? { state.withLock { $0.result } }
+
+    func fulfil(_ result: Result<HTTPClientResponse, any Error>) {
+        let waiter = state.withLock { state in
+            state.result = result
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+    }
+
+    /// Returns when the answer is there, `duration` has passed, or the task is cancelled.
+    func wait(upTo duration: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.wait() }
+            group.addTask { try? await Task.sleep(for: duration) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func wait() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let ready = state.withLock { state in
+                    if state.result != nil || Task.isCancelled { return true }
+                    state.waiter = continuation
+                    return false
+                }
+                if ready { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state in
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume()
+        }
     }
 }
 

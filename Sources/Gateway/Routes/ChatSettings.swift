@@ -1,19 +1,20 @@
-/// The gateway-wide settings a chat route needs, from `GatewayConfiguration`.
+/// The settings a chat route needs: fixed ones from `GatewayConfiguration`, and the runtime ones.
 public struct ChatSettings: Sendable {
-    /// Parameters applied when neither the request nor a model override sets them.
-    public var defaults: ParameterLayer
-    public var reasoningFormat: ReasoningFormat
+    public let runtime: RuntimeSettings
     public var requestTimeout: Duration
     public var streamIdleTimeout: Duration
     public var streamPingInterval: Duration
     public var maxBodyBytes: Int
 
-    public init(configuration: GatewayConfiguration, defaults: ParameterLayer = ParameterLayer()) {
-        self.defaults = defaults
-        self.reasoningFormat = configuration.reasoningFormat
+    public init(configuration: GatewayConfiguration, runtime: RuntimeSettings) {
+        self.runtime = runtime
         self.requestTimeout = configuration.requestTimeout
         self.streamIdleTimeout = configuration.streamIdleTimeout
         self.streamPingInterval = configuration.streamPingInterval
         self.maxBodyBytes = configuration.maxBodyBytes
     }
+
+    /// Parameters applied when neither the request nor a model override sets them.
+    public var defaults: ParameterLayer { runtime.defaults }
+    public var reasoningFormat: ReasoningFormat { runtime.reasoningFormat }
 }

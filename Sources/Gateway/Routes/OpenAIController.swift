@@ -22,6 +22,7 @@ public struct OpenAIController<Context: RequestContext>: Sendable {
         group.add(middleware: APIErrorMiddleware<Context>(renderer: renderer))
         group.post("chat/completions", use: chatCompletions)
         group.get("models", use: listModels)
+        group.get("models/{id}", use: showModel)
     }
 
     // MARK: - Chat completions
@@ -37,6 +38,7 @@ public struct OpenAIController<Context: RequestContext>: Sendable {
         }
         let style = try responseStyle(for: chat)
         let model = try await models.resolve(chat.model)
+        try Self.checkCapabilities(of: model, for: chat)
         let remoteImages = OpenAIChatRequestTranslator.remoteImageURLs(in: chat)
         let fetched = remoteImages.isEmpty ? [:] : try await images.fetchAll(remoteImages)
         var plan = try OpenAIChatRequestTranslator.translate(chat, model: model, defaults: settings.defaults, images: fetched)
@@ -90,6 +92,19 @@ public struct OpenAIController<Context: RequestContext>: Sendable {
         return ChatResponseStyle(model: chat.model, reasoningFormat: format, excludeReasoning: false)
     }
 
+    /// What the request needs that the model may lack, refused before Ollama is called.
+    static func checkCapabilities(of model: ResolvedModel, for chat: ChatCompletionRequest) throws(GatewayError) {
+        try model.requireGeneration()
+        let hasImages = chat.messages.contains { message in
+            guard case .parts(let parts) = message.content else { return false }
+            return parts.contains { if case .imageURL = $0 { true } else { false } }
+        }
+        if hasImages { try model.require(.vision, for: "images", param: "messages") }
+        if chat.tools?.isEmpty == false, chat.toolChoice != ToolChoice.none {
+            try model.require(.tools, for: "tools", param: "tools")
+        }
+    }
+
     /// Ollama's "model not found" names the upstream model; the client knows it by the name it used.
     func naming<Value>(_ model: ResolvedModel, _ call: () async throws -> Value) async throws -> Value {
         try await model.namingNotFound(call)
@@ -98,9 +113,16 @@ public struct OpenAIController<Context: RequestContext>: Sendable {
     // MARK: - Models
 
     @Sendable func listModels(_ request: Request, context: Context) async throws -> Response {
-        let tags = try await upstream.tags()
-        let list = ModelList(data: tags.models.map { ModelList.Model(ollama: $0) })
+        let list = ModelList(entries: models.entries())
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: JSONWire.encode(list)))
+    }
+
+    @Sendable func showModel(_ request: Request, context: Context) async throws -> Response {
+        // Model names contain `/` and `:`; the path parameter arrives percent-decoded.
+        let id = try context.parameters.require("id")
+        guard let entry = models.callableEntry(named: id) else { throw GatewayError.modelNotFound(id) }
+        let model = ModelList.Model(entry: entry, id: id)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: JSONWire.encode(model)))
     }
 }
 

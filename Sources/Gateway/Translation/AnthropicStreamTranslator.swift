@@ -126,10 +126,12 @@ struct AnthropicStreamTranslator: Sendable {
         }
     }
 
+    /// Sends released text, in the open text block or a new one. Released text already includes
+    /// whatever the matcher held back before it.
     private mutating func emitText(_ text: String, into events: inout [AnthropicStreamEvent]) {
         guard !text.isEmpty else { return }
         if case .text = open {} else {
-            closeBlock(into: &events)
+            endBlock(into: &events)
             events.append(.contentBlockStart(index: nextIndex, block: .text("")))
             open = .text
         }
@@ -146,32 +148,29 @@ struct AnthropicStreamTranslator: Sendable {
         sawToolUse = true
     }
 
-    /// Ends the open block; a text block first releases what the stop matcher held back.
+    /// Ends the open block before something else (thinking, a tool use, the end of the answer):
+    /// text the stop matcher held back is released first, in its place.
     private mutating func closeBlock(into events: inout [AnthropicStreamEvent]) {
+        if case .thinking = open {
+            endBlock(into: &events)
+        }
+        emitText(matcher.flush(), into: &events)
+        endBlock(into: &events)
+    }
+
+    /// Ends the open block as it stands: a thinking block gets its signature first.
+    private mutating func endBlock(into events: inout [AnthropicStreamEvent]) {
         switch open {
         case .none:
-            let held = matcher.flush()
-            guard !held.isEmpty else { return }
-            emitText(held, into: &events)
-            closeBlock(into: &events)
+            return
         case .thinking(let text):
             events.append(.contentBlockDelta(index: nextIndex, delta: .signature(AnthropicThinkingSignature.make(for: text))))
-            events.append(.contentBlockStop(index: nextIndex))
-            nextIndex += 1
-            open = .none
-            // Text held back before the thinking (a rare interleaving) comes after it.
-            let held = matcher.flush()
-            if !held.isEmpty {
-                emitText(held, into: &events)
-                closeBlock(into: &events)
-            }
         case .text:
-            let held = matcher.flush()
-            if !held.isEmpty { events.append(.contentBlockDelta(index: nextIndex, delta: .text(held))) }
-            events.append(.contentBlockStop(index: nextIndex))
-            nextIndex += 1
-            open = .none
+            break
         }
+        events.append(.contentBlockStop(index: nextIndex))
+        nextIndex += 1
+        open = .none
     }
 }
 

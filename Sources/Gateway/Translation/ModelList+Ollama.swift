@@ -2,8 +2,21 @@ import Foundation
 import GatewayAPI
 
 extension ModelList.Model {
-    init(ollama model: OllamaModelSummary) {
-        self.init(id: model.name, created: RFC3339.epochSeconds(model.modifiedAt) ?? 0, ownedBy: "ollama")
+    /// The model as listed under one of its public names.
+    init(entry: ModelEntry, id: String) {
+        self.init(
+            id: id, created: entry.info.modifiedAt ?? 0, ownedBy: "ollama",
+            capabilities: entry.info.capabilities.map(\.rawValue).sorted(), contextLength: entry.info.contextLength,
+            ollamaModel: entry.info.name)
+    }
+}
+
+extension ModelList {
+    /// Every callable model under each of its public names.
+    init(entries: [ModelEntry]) {
+        self.init(data: entries.filter(\.isCallable).flatMap { entry in
+            entry.publicNames.map { ModelList.Model(entry: entry, id: $0) }
+        })
     }
 }
 

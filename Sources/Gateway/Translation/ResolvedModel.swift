@@ -1,5 +1,10 @@
 import GatewayAPI
 
+/// What a model can do, as Ollama's `/api/show` reports it.
+public enum ModelCapability: String, Sendable, Hashable, CaseIterable {
+    case completion, tools, insert, vision, embedding, thinking
+}
+
 /// A model as a request named it, and what the gateway will call upstream.
 public struct ResolvedModel: Sendable, Equatable {
     /// The name the client used; responses echo it.
@@ -8,11 +13,29 @@ public struct ResolvedModel: Sendable, Equatable {
     public var upstreamName: String
     /// The admin's per-model parameter overrides.
     public var overrides: ParameterLayer
+    /// What the model can do; nil when not known yet (then Ollama itself says what it lacks).
+    public var capabilities: Set<ModelCapability>?
 
-    public init(requestedName: String, upstreamName: String, overrides: ParameterLayer = ParameterLayer()) {
+    public init(
+        requestedName: String, upstreamName: String, overrides: ParameterLayer = ParameterLayer(),
+        capabilities: Set<ModelCapability>? = nil
+    ) {
         self.requestedName = requestedName
         self.upstreamName = upstreamName
         self.overrides = overrides
+        self.capabilities = capabilities
+    }
+
+    /// Refuses, before Ollama is called, a request the model cannot serve, with a message naming the model.
+    public func require(_ capability: ModelCapability, for purpose: String, param: String? = nil) throws(GatewayError) {
+        guard let capabilities, !capabilities.contains(capability) else { return }
+        throw .invalid("The model '\(requestedName)' does not support \(purpose).", param: param)
+    }
+
+    /// Chat and completions need a generative model; embedding-only models are refused.
+    public func requireGeneration() throws(GatewayError) {
+        guard let capabilities, !capabilities.contains(.completion), capabilities.contains(.embedding) else { return }
+        throw .invalid("The model '\(requestedName)' is an embedding model: use /v1/embeddings.", param: "model")
     }
 }
 
@@ -28,17 +51,12 @@ extension ResolvedModel {
     }
 }
 
-/// Finds the Ollama model behind a name a client used (aliases, display names, disabled models).
+/// Finds the Ollama model behind a name a client used (aliases, display names, disabled models),
+/// and lists what clients may call. `ModelRegistry` is the gateway's.
 public protocol ModelDirectory: Sendable {
     func resolve(_ requestedName: String) async throws(GatewayError) -> ResolvedModel
-}
-
-/// Every name is the Ollama model of that name, with no overrides; Ollama itself says what it lacks.
-public struct PassthroughModelDirectory: ModelDirectory {
-    public init() {}
-
-    public func resolve(_ requestedName: String) async throws(GatewayError) -> ResolvedModel {
-        guard !requestedName.isEmpty else { throw .invalid("'model' must not be empty.", param: "model") }
-        return ResolvedModel(requestedName: requestedName, upstreamName: requestedName)
-    }
+    /// Every model with its settings, newest first.
+    func entries() -> [ModelEntry]
+    /// The entry a public name designates, if that model is enabled and available.
+    func callableEntry(named name: String) -> ModelEntry?
 }

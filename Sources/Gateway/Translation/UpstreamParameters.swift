@@ -63,7 +63,8 @@ extension ParameterLayer {
     /// Reads controls written in Ollama's format, as a client sends them beside its request or an
     /// admin writes them as a model override: option names at the top level or inside `options`,
     /// plus `think`, `keep_alive`, `request_timeout`/`timeout_ms`, `exclude_reasoning`, `truncate`, `shift`.
-    /// Unknown names are ignored here (Ollama ignores unknown options too); wrong types are refused.
+    /// Names that are not controls are options, known or not (Ollama ignores options it does not
+    /// know); the callers only pass names meant for Ollama. Wrong types are refused.
     /// - Parameter paramPrefix: prefixed to field names in errors (`extra_body.`).
     public init(ollamaStyle controls: [String: JSONValue], paramPrefix: String = "") throws(GatewayError) {
         self.init()
@@ -99,10 +100,9 @@ extension ParameterLayer {
             case "shift":
                 shift = try Self.bool(value, param: param)
             default:
-                if OllamaControlKey.optionNames.contains(name) {
-                    try Self.checkOption(name, value, param: param)
-                    options[name] = value
-                }
+                // An option this version does not know still goes to Ollama: newer models have new ones.
+                try Self.checkOption(name, value, param: param)
+                options[name] = value
             }
         }
     }
@@ -145,6 +145,21 @@ extension ParameterLayer {
             default: throw .invalid("'\(param)' must be a string or an array of strings.", param: param)
             }
         }
+    }
+
+    /// Names in Ollama-style controls that are neither Ollama options nor gateway controls.
+    /// `ParameterLayer(ollamaStyle:)` passes options it does not know inside `options` and ignores
+    /// unknown top-level names; an admin saving such a name deserves to be told.
+    public static func unknownNames(in controls: [String: JSONValue]) -> [String] {
+        var unknown: [String] = []
+        for (name, value) in controls {
+            if name == "options", let nested = value.objectValue {
+                unknown += nested.keys.filter { !OllamaControlKey.optionNames.contains($0) }.map { "options.\($0)" }
+            } else if !OllamaControlKey.optionNames.contains(name), !OllamaControlKey.controlNames.contains(name) {
+                unknown.append(name)
+            }
+        }
+        return unknown.sorted()
     }
 
     /// `stop` normalised to the array Ollama expects.

@@ -9,16 +9,19 @@ import NIOHTTP1
 /// upstream, so routes only have to render it.
 public struct OllamaClient: Sendable {
     let http: HTTPClient
-    public let baseURL: String
+    let runtime: RuntimeSettings
     let authHeader: (name: String, value: String)?
     let logger: Logger
 
-    public init(http: HTTPClient, baseURL: String, authHeader: (name: String, value: String)? = nil, logger: Logger) {
+    public init(http: HTTPClient, runtime: RuntimeSettings, authHeader: (name: String, value: String)? = nil, logger: Logger) {
         self.http = http
-        self.baseURL = baseURL
+        self.runtime = runtime
         self.authHeader = authHeader
         self.logger = logger
     }
+
+    /// Where Ollama is now (an admin may move it while the gateway runs).
+    public var baseURL: String { runtime.ollamaURL }
 
     /// Largest error body read from Ollama.
     static let maxErrorBody = 64 * 1024
@@ -31,6 +34,7 @@ public struct OllamaClient: Sendable {
     func send(
         _ method: HTTPMethod, _ path: String, body: ByteBuffer? = nil, deadline: NIODeadline = .now() + .seconds(600)
     ) async throws -> HTTPClientResponse {
+        let baseURL = baseURL
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         if let body {
@@ -55,7 +59,9 @@ public struct OllamaClient: Sendable {
         _ method: HTTPMethod, _ path: String, body: (some Encodable)?, as: Answer.Type,
         deadline: NIODeadline = .now() + .seconds(600)
     ) async throws -> Answer {
-        let response = try await send(method, path, body: try body.map(Self.encode), deadline: deadline)
+        var encoded: ByteBuffer?
+        if let body { encoded = try Self.encode(body) }
+        let response = try await send(method, path, body: encoded, deadline: deadline)
         let bytes: ByteBuffer
         do {
             bytes = try await response.body.collect(upTo: Self.maxAnswerBody)
@@ -154,5 +160,12 @@ public struct OllamaClient: Sendable {
             }
         }
         return GatewayError(.upstreamUnavailable, "Ollama at \(baseURL) is unreachable: \(error)", code: "upstream_unreachable")
+    }
+}
+
+extension OllamaClient {
+    public func show(_ model: String) async throws -> OllamaShowResponse {
+        try await exchange(.POST, "/api/show", body: OllamaShowRequest(model: model), as: OllamaShowResponse.self,
+            deadline: .now() + .seconds(30))
     }
 }

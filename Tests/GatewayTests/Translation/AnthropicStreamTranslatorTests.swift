@@ -237,21 +237,26 @@ struct AnthropicStreamTranslatorTests {
             .messageDelta(stopReason: "end_turn", stopSequence: nil, usage: AnthropicDeltaUsage(outputTokens: 3)),
             .ping,
         ]))
-        #expect(encoded == """
-            event: content_block_start
-            data: {"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"toolu_1","name":"f","input":{}}}
-
-            event: content_block_delta
-            data: {"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{}"}}
-
-            event: message_delta
-            data: {"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":3}}
-
-            event: ping
-            data: {"type":"ping"}
-
-
-            """)
+        // Key order is the encoder's: compare each frame's event name and JSON.
+        let frames = encoded.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+        let expected: [(String, JSONValue)] = [
+            ("content_block_start", ["type": "content_block_start", "index": 0,
+                "content_block": ["type": "tool_use", "id": "toolu_1", "name": "f", "input": [:]]]),
+            ("content_block_delta", ["type": "content_block_delta", "index": 0,
+                "delta": ["type": "input_json_delta", "partial_json": "{}"]]),
+            ("message_delta", ["type": "message_delta", "delta": ["stop_reason": "end_turn", "stop_sequence": .null],
+                "usage": ["output_tokens": 3]]),
+            ("ping", ["type": "ping"]),
+        ]
+        #expect(encoded.hasSuffix("\n\n"))
+        try #require(frames.count == expected.count)
+        for (frame, (name, json)) in zip(frames, expected) {
+            let lines = frame.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(lines.count == 2)
+            #expect(lines[0] == "event: \(name)")
+            #expect(lines[1].hasPrefix("data: "))
+            #expect(try JSONDecoder().decode(JSONValue.self, from: Data(lines[1].dropFirst(6).utf8)) == json)
+        }
     }
 
     // MARK: - Upstream bytes: lines split anywhere, errors anywhere
@@ -313,10 +318,13 @@ struct AnthropicStreamTranslatorTests {
         #expect(throws: GatewayError.self) { try relay([ByteBuffer(string: "{\"message\":\n")], style: style()) }
     }
 
-    @Test func errorEventFormat() {
+    @Test func errorEventFormat() throws {
         let renderer = AnthropicErrorRenderer()
         let event = String(buffer: renderer.streamEvent(for: GatewayError(.upstreamError, "boom")))
-        #expect(event == "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"boom\"}}\n\n")
+        #expect(event.hasPrefix("event: error\ndata: ") && event.hasSuffix("}\n\n"))
+        let data = event.dropFirst("event: error\ndata: ".count).dropLast(2)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(data.utf8))
+            == ["type": "error", "error": ["type": "api_error", "message": "boom"]])
     }
 
     @Test("error kinds → Anthropic status and type", arguments: [

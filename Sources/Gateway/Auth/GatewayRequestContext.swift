@@ -1,0 +1,16 @@
+import Hummingbird
+import NIOCore
+
+/// The request context of every gateway route: who is calling, from where.
+public struct GatewayRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The caller's address, for the audit log, usage records and login throttling.
+    public let remoteAddress: String?
+    /// The API key the request was authenticated with, on API routes.
+    public var apiKey: AuthenticatedKey?
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress?.ipAddress
+    }
+}

@@ -1,0 +1,29 @@
+/// Every repository over one open database: what the gateway passes to its routes and services.
+public struct GatewayStore: Sendable {
+    public let database: GatewayDatabase
+    public let apiKeys: APIKeyRepository
+    public let adminAccounts: AdminAccountRepository
+    public let sessions: SessionRepository
+    public let loginAttempts: LoginAttemptRepository
+    public let settings: SettingsRepository
+    public let modelSettings: ModelSettingsRepository
+    public let auditLog: AuditLogRepository
+    public let rateLimits: RateLimitRepository
+    // Usage records (per-request accounting and roll-ups) join here as `usage`.
+
+    public init(
+        database: GatewayDatabase,
+        passwordHasher: PasswordHasher = PasswordHasher(),
+        sessionPolicy: SessionPolicy = SessionPolicy()
+    ) {
+        self.database = database
+        self.apiKeys = APIKeyRepository(database: database)
+        self.adminAccounts = AdminAccountRepository(database: database, hasher: passwordHasher)
+        self.sessions = SessionRepository(database: database, policy: sessionPolicy)
+        self.loginAttempts = LoginAttemptRepository(database: database)
+        self.settings = SettingsRepository(database: database)
+        self.modelSettings = ModelSettingsRepository(database: database)
+        self.auditLog = AuditLogRepository(database: database)
+        self.rateLimits = RateLimitRepository(database: database)
+    }
+}
