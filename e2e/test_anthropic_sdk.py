@@ -212,8 +212,9 @@ def test_count_tokens(anthropic_client):
 
 def test_ollama_controls_and_extra_body(anthropic_client, sim_requests):
     anthropic_client.messages.create(
-        model="sim-chat", max_tokens=10, top_k=5, temperature=0.3, messages=user("Hi"),
-        extra_body={"num_ctx": 4096, "keep_alive": "1m", "options": {"seed": 3}},
+        model="sim-chat", max_tokens=10, messages=user("Hi"),
+        # `temperature` and `top_k` are Anthropic fields that recent SDK versions no longer take as arguments.
+        extra_body={"temperature": 0.3, "top_k": 5, "num_ctx": 4096, "keep_alive": "1m", "options": {"seed": 3}},
     )
     sent = sim_requests("/api/chat")[-1]
     assert sent["options"] == {"num_predict": 10, "top_k": 5, "temperature": 0.3, "num_ctx": 4096, "seed": 3}
