@@ -79,6 +79,11 @@ public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestCon
         upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,
         access: services.access
     ).addRoutes(to: router.group("v1"))
+    let anthropic = AnthropicController(
+        upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,
+        access: services.access)
+    anthropic.addRoutes(to: router.group("v1"))
+    anthropic.addRoutes(to: router.group("anthropic/v1"))
     OllamaNativeController(
         upstream: services.upstream, models: services.models, settings: services.settings, access: services.access,
         allowModelManagement: services.configuration.allowModelManagement

@@ -41,6 +41,8 @@ public struct GatewayConfiguration: Sendable {
     public var requestTimeout: Duration = .seconds(600)
     /// A stream whose upstream sends nothing for this long is ended with a timeout error.
     public var streamIdleTimeout: Duration = .seconds(120)
+    /// A stream whose model is silent this long gets a keep-alive event (Anthropic's `ping`).
+    public var streamPingInterval: Duration = .seconds(10)
     public var upstreamConnectTimeout: Duration = .seconds(5)
     /// A header sent to Ollama on every request, for an Ollama behind its own authentication
     /// (`Authorization: Bearer …`). The client's own credentials are never forwarded.
@@ -76,7 +78,8 @@ extension GatewayConfiguration {
     public static let environmentNames: [String] = [
         "HOST", "PORT", "OLLAMA_URL", "DATA_DIR", "DATABASE_URL", "ADMIN_PASSWORD", "REQUIRE_API_KEY",
         "KEY_CACHE_TTL_MS", "ALLOW_MODEL_MANAGEMENT", "DEMO", "DEMO_SIM_PORT", "MAX_BODY_BYTES", "REQUEST_TIMEOUT_MS",
-        "STREAM_IDLE_TIMEOUT_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "OLLAMA_AUTH_HEADER", "REASONING_FORMAT",
+        "STREAM_IDLE_TIMEOUT_MS", "STREAM_PING_INTERVAL_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "OLLAMA_AUTH_HEADER",
+        "REASONING_FORMAT",
         "MODEL_REFRESH_INTERVAL_S", "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
     ]
 
@@ -109,6 +112,7 @@ extension GatewayConfiguration {
         maxBodyBytes = reader.int(forKey: "max.body.bytes", default: maxBodyBytes)
         requestTimeout = .milliseconds(reader.int(forKey: "request.timeout.ms", default: 600_000))
         streamIdleTimeout = .milliseconds(reader.int(forKey: "stream.idle.timeout.ms", default: 120_000))
+        streamPingInterval = .milliseconds(reader.int(forKey: "stream.ping.interval.ms", default: 10_000))
         upstreamConnectTimeout = .milliseconds(reader.int(forKey: "upstream.connect.timeout.ms", default: 5_000))
         if let header = reader.string(forKey: "ollama.auth.header", isSecret: true) {
             guard let colon = header.firstIndex(of: ":") else {

@@ -3,12 +3,14 @@ public struct ChatSettings: Sendable {
     public let runtime: RuntimeSettings
     public var requestTimeout: Duration
     public var streamIdleTimeout: Duration
+    public var streamPingInterval: Duration
     public var maxBodyBytes: Int
 
     public init(configuration: GatewayConfiguration, runtime: RuntimeSettings) {
         self.runtime = runtime
         self.requestTimeout = configuration.requestTimeout
         self.streamIdleTimeout = configuration.streamIdleTimeout
+        self.streamPingInterval = configuration.streamPingInterval
         self.maxBodyBytes = configuration.maxBodyBytes
     }
 

@@ -47,8 +47,8 @@ public struct OpenAIController: Sendable {
         context.ticket?.setModel(model)
         try context.authorize(model)
         try Self.checkCapabilities(of: model, for: chat)
-        let remoteImages = OpenAIChatRequestTranslator.remoteImageURLs(in: chat)
-        let fetched = remoteImages.isEmpty ? [:] : try await images.fetchAll(remoteImages)
+        let remote = OpenAIChatRequestTranslator.remoteImages(in: chat)
+        let fetched = remote.urls.isEmpty ? [:] : try await images.fetchAll(remote.urls, params: remote.params)
         var plan = try OpenAIChatRequestTranslator.translate(chat, model: model, defaults: settings.defaults, images: fetched)
         var finalStyle = style
         finalStyle.excludeReasoning = plan.parameters.excludeReasoning ?? false
@@ -122,11 +122,7 @@ public struct OpenAIController: Sendable {
 
     /// Ollama's "model not found" names the upstream model; the client knows it by the name it used.
     func naming<Value>(_ model: ResolvedModel, _ call: () async throws -> Value) async throws -> Value {
-        do {
-            return try await call()
-        } catch let error as GatewayError where error.kind == .notFound {
-            throw GatewayError.modelNotFound(model.requestedName)
-        }
+        try await model.namingNotFound(call)
     }
 
     // MARK: - Models

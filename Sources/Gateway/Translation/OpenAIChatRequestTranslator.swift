@@ -14,16 +14,20 @@ public typealias FetchedImages = [String: String]
 
 /// OpenAI `/v1/chat/completions` request → Ollama `/api/chat` request. Pure: no I/O, no HTTP.
 public enum OpenAIChatRequestTranslator {
-    /// The `http(s)` image URLs of a request, which must be fetched before `translate`.
-    public static func remoteImageURLs(in request: ChatCompletionRequest) -> [String] {
+    /// The `http(s)` image URLs of a request, which must be fetched before `translate`, each with the
+    /// field it first appears in (for error messages).
+    public static func remoteImages(in request: ChatCompletionRequest) -> (urls: [String], params: [String: String]) {
         var urls: [String] = []
-        for message in request.messages {
+        var params: [String: String] = [:]
+        for (messageIndex, message) in request.messages.enumerated() {
             guard case .parts(let parts) = message.content else { continue }
-            for case .imageURL(let url, _) in parts where ImageReference.isRemote(url) && !urls.contains(url) {
+            for (partIndex, part) in parts.enumerated() {
+                guard case .imageURL(let url, _) = part, ImageReference.isRemote(url), params[url] == nil else { continue }
                 urls.append(url)
+                params[url] = "messages[\(messageIndex)].content[\(partIndex)].image_url.url"
             }
         }
-        return urls
+        return (urls, params)
     }
 
     public static func translate(

@@ -39,6 +39,18 @@ public struct ResolvedModel: Sendable, Equatable {
     }
 }
 
+extension ResolvedModel {
+    /// Runs an upstream call, renaming Ollama's "model not found" (which names the upstream model)
+    /// to the name the client used.
+    func namingNotFound<Value>(_ call: () async throws -> Value) async throws -> Value {
+        do {
+            return try await call()
+        } catch let error as GatewayError where error.kind == .notFound {
+            throw GatewayError.modelNotFound(requestedName)
+        }
+    }
+}
+
 /// Finds the Ollama model behind a name a client used (aliases, display names, disabled models),
 /// and lists what clients may call. `ModelRegistry` is the gateway's.
 public protocol ModelDirectory: Sendable {

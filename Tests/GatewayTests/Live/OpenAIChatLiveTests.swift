@@ -100,6 +100,22 @@ struct OpenAIChatLiveTests {
         }
     }
 
+    @Test func privateImageURLsAreRefused() async throws {
+        try await LiveGateway.run { gateway in
+            for url in ["http://127.0.0.1:1/x.png", "http://localhost/x.png", "http://169.254.169.254/latest", "http://[::1]/x.png",
+                "http://10.1.2.3/x.png"]
+            {
+                let body = #"{"model":"sim-vision","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"\#(url)"}}]}]}"#
+                let response = try await gateway.post("/v1/chat/completions", body)
+                #expect(response.status == .badRequest, "\(url)")
+                let error = try JSONDecoder().decode(OpenAIErrorBody.self, from: Data(buffer: response.body)).error
+                #expect(error.message.contains("private"), "\(url): \(error.message)")
+                #expect(error.param == "messages[0].content[0].image_url.url")
+            }
+            #expect(gateway.upstreamRequests("/api/chat").isEmpty)
+        }
+    }
+
     @Test func ollama400IsPassedOn() async throws {
         try await LiveGateway.run { gateway in
             let response = try await gateway.post("/v1/chat/completions", chat("sim-chat", #","think":true"#))

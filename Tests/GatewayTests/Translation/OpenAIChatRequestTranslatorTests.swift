@@ -21,7 +21,7 @@ struct OpenAIChatRequestTranslatorTests {
     func golden(name: String) throws {
         let request = try JSONDecoder().decode(
             ChatCompletionRequest.self, from: Fixtures.data("openai-chat/\(name).request.json"))
-        let remote = OpenAIChatRequestTranslator.remoteImageURLs(in: request)
+        let remote = OpenAIChatRequestTranslator.remoteImages(in: request).urls
         let images = Dictionary(uniqueKeysWithValues: remote.map { ($0, Data("FETCHED".utf8).base64EncodedString()) })
         let plan = try OpenAIChatRequestTranslator.translate(
             request, model: ResolvedModel(requestedName: request.model, upstreamName: request.model),
