@@ -38,6 +38,8 @@ public func buildRouter(upstream: OllamaClient, models: any ModelDirectory, imag
     HealthController(upstream: upstream).addRoutes(to: router.group("health"))
     OpenAIController(upstream: upstream, models: models, images: images, settings: settings)
         .addRoutes(to: router.group("v1"))
+    OpenAIEmbeddingsController(upstream: upstream, models: models, settings: settings)
+        .addRoutes(to: router.group("v1"))
     return router
 }
 

@@ -89,6 +89,11 @@ public struct OllamaClient: Sendable {
         return try await send(.POST, "/api/chat", body: try Self.encode(request))
     }
 
+    /// Embeddings of one or several texts, in one request.
+    public func embed(_ request: OllamaEmbedRequest) async throws -> OllamaEmbedResponse {
+        try await exchange(.POST, "/api/embed", body: request, as: OllamaEmbedResponse.self)
+    }
+
     public func tags() async throws -> OllamaTagsResponse {
         try await exchange(.GET, "/api/tags", body: Optional<OllamaShowRequest>.none, as: OllamaTagsResponse.self,
             deadline: .now() + .seconds(10))
