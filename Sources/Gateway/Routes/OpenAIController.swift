@@ -114,24 +114,9 @@ struct OpenAIChatStreamRelay: Sendable {
         var translator = translator
         do {
             try await withDeadlines(overall: deadline, idle: idle) { activity in
-                var lines = NDJSONLineSplitter()
-                var body = response.body.makeAsyncIterator()
-                while true {
-                    let buffer: ByteBuffer?
-                    do {
-                        buffer = try await body.next()
-                    } catch {
-                        throw upstream.translate(error)
-                    }
-                    guard let buffer else { break }
-                    activity.touch()
-                    lines.append(buffer)
-                    while let line = lines.nextLine() {
-                        if try await relay(line, translator: &translator, writer: &writer) { return }
-                    }
+                try await upstream.forEachLine(of: response, activity: activity) { line in
+                    try await relay(line, translator: &translator, writer: &writer)
                 }
-                if let line = lines.finish(), try await relay(line, translator: &translator, writer: &writer) { return }
-                throw GatewayError(.upstreamError, "Ollama ended the stream before it was done.", code: "upstream_incomplete")
             }
             try await writer.write(ServerSentEvents.done)
         } catch let error as GatewayError {
@@ -143,16 +128,7 @@ struct OpenAIChatStreamRelay: Sendable {
     private func relay(_ line: ByteBuffer, translator: inout OpenAIChatStreamTranslator, writer: inout any ResponseBodyWriter)
         async throws -> Bool
     {
-        let chunk: OllamaChatChunk
-        do {
-            chunk = try JSONWire.decode(OllamaChatChunk.self, from: line)
-        } catch {
-            throw GatewayError(.upstreamError, "Ollama sent a line the gateway cannot read.", code: "upstream_invalid")
-        }
-        // An error line ends the stream, whatever else it carries.
-        if let message = chunk.error {
-            throw GatewayError(.upstreamError, message, code: "upstream_error")
-        }
+        let chunk = try OllamaClient.decodeLine(line, as: OllamaChatChunk.self, error: \.error)
         var out = ByteBuffer()
         for converted in translator.translate(chunk) {
             out.writeImmutableBuffer(ServerSentEvents.data(JSONWire.encode(converted)))
