@@ -40,6 +40,8 @@ public func buildRouter(upstream: OllamaClient, models: any ModelDirectory, imag
         .addRoutes(to: router.group("v1"))
     OpenAIEmbeddingsController(upstream: upstream, models: models, settings: settings)
         .addRoutes(to: router.group("v1"))
+    OpenAICompletionsController(upstream: upstream, models: models, settings: settings)
+        .addRoutes(to: router.group("v1"))
     return router
 }
 
