@@ -35,7 +35,7 @@ public func buildApplication(
     let database = try await GatewayDatabase.open(
         StoreConfiguration(dataDirectory: configuration.dataDirectory, databaseURL: configuration.databaseURL),
         logger: logger)
-    let store = GatewayStore(database: database)
+    let store = GatewayStore(database: database, passwordHasher: PasswordHasher(cost: UInt8(configuration.bcryptCost)))
     if case .created(let username, let mustChange) = try await store.adminAccounts.bootstrap(
         initialPassword: configuration.adminPassword)
     {
@@ -78,6 +78,12 @@ public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestCon
     OpenAIController(
         upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,
         access: services.access
+    ).addRoutes(to: router.group("v1"))
+    OpenAIEmbeddingsController(
+        upstream: services.upstream, models: services.models, settings: services.settings, access: services.access
+    ).addRoutes(to: router.group("v1"))
+    OpenAICompletionsController(
+        upstream: services.upstream, models: services.models, settings: services.settings, access: services.access
     ).addRoutes(to: router.group("v1"))
     let anthropic = AnthropicController(
         upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,

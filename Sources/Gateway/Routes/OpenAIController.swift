@@ -57,7 +57,7 @@ public struct OpenAIController: Sendable {
         if !chat.stream {
             plan.request.stream = false
             let answer = try await withDeadlines(overall: timeout, idle: nil) { _ in
-                try await naming(model) { try await upstream.chat(plan.request) }
+                try await model.namingNotFound { try await upstream.chat(plan.request) }
             }
             context.ticket?.setTokens(prompt: answer.metrics.promptEvalCount ?? 0, completion: answer.metrics.evalCount ?? 0)
             return Response(
@@ -68,7 +68,7 @@ public struct OpenAIController: Sendable {
         // Ollama reports most failures before its first line: wait for its status before ours.
         let started = ContinuousClock.now
         let upstreamResponse = try await withDeadlines(overall: timeout, idle: nil) { _ in
-            try await naming(model) { try await upstream.streamChat(plan.request) }
+            try await model.namingNotFound { try await upstream.streamChat(plan.request) }
         }
         let remaining = timeout - (ContinuousClock.now - started)
         let includeUsage = chat.streamOptions?.includeUsage ?? false
@@ -120,11 +120,6 @@ public struct OpenAIController: Sendable {
         }
     }
 
-    /// Ollama's "model not found" names the upstream model; the client knows it by the name it used.
-    func naming<Value>(_ model: ResolvedModel, _ call: () async throws -> Value) async throws -> Value {
-        try await model.namingNotFound(call)
-    }
-
     // MARK: - Models
 
     @Sendable func listModels(_ request: Request, context: Context) async throws -> Response {
@@ -157,24 +152,9 @@ struct OpenAIChatStreamRelay: Sendable {
         var translator = translator
         do {
             try await withDeadlines(overall: deadline, idle: idle) { activity in
-                var lines = NDJSONLineSplitter()
-                var body = response.body.makeAsyncIterator()
-                while true {
-                    let buffer: ByteBuffer?
-                    do {
-                        buffer = try await body.next()
-                    } catch {
-                        throw upstream.translate(error)
-                    }
-                    guard let buffer else { break }
-                    activity.touch()
-                    lines.append(buffer)
-                    while let line = lines.nextLine() {
-                        if try await relay(line, translator: &translator, writer: &writer) { return }
-                    }
+                try await upstream.forEachLine(of: response, activity: activity) { line in
+                    try await relay(line, translator: &translator, writer: &writer)
                 }
-                if let line = lines.finish(), try await relay(line, translator: &translator, writer: &writer) { return }
-                throw GatewayError(.upstreamError, "Ollama ended the stream before it was done.", code: "upstream_incomplete")
             }
             try await writer.write(ServerSentEvents.done)
             ticket?.finish(status: 200)
@@ -188,16 +168,7 @@ struct OpenAIChatStreamRelay: Sendable {
     private func relay(_ line: ByteBuffer, translator: inout OpenAIChatStreamTranslator, writer: inout any ResponseBodyWriter)
         async throws -> Bool
     {
-        let chunk: OllamaChatChunk
-        do {
-            chunk = try JSONWire.decode(OllamaChatChunk.self, from: line)
-        } catch {
-            throw GatewayError(.upstreamError, "Ollama sent a line the gateway cannot read.", code: "upstream_invalid")
-        }
-        // An error line ends the stream, whatever else it carries.
-        if let message = chunk.error {
-            throw GatewayError(.upstreamError, message, code: "upstream_error")
-        }
+        let chunk = try OllamaClient.decodeLine(line, as: OllamaChatChunk.self, error: \.error)
         if chunk.done {
             ticket?.setTokens(prompt: chunk.metrics.promptEvalCount ?? 0, completion: chunk.metrics.evalCount ?? 0)
         }

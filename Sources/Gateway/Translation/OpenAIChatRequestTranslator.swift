@@ -71,19 +71,12 @@ public enum OpenAIChatRequestTranslator {
     /// The request's own layer: Ollama controls it carries, then the OpenAI fields, which are more specific.
     static func parameterLayer(of request: ChatCompletionRequest) throws(GatewayError) -> ParameterLayer {
         var layer = try ParameterLayer(ollamaStyle: request.ollamaControls)
-        if let maxTokens = request.maxCompletionTokens ?? request.maxTokens {
-            let param = request.maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens"
-            guard maxTokens > 0 else { throw .invalid("'\(param)' must be at least 1.", param: param) }
-            layer.options["num_predict"] = .int(maxTokens)
-        }
-        if let value = request.temperature { layer.options["temperature"] = .double(value) }
-        if let value = request.topP { layer.options["top_p"] = .double(value) }
-        if let value = request.seed { layer.options["seed"] = .int(value) }
-        if let value = request.frequencyPenalty { layer.options["frequency_penalty"] = .double(value) }
-        if let value = request.presencePenalty { layer.options["presence_penalty"] = .double(value) }
-        if let stop = request.stop {
-            layer.options["stop"] = .array(stop.sequences.map(JSONValue.string))
-        }
+        try OpenAISampling(
+            maxTokens: request.maxCompletionTokens ?? request.maxTokens,
+            maxTokensParam: request.maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens",
+            temperature: request.temperature, topP: request.topP, seed: request.seed,
+            frequencyPenalty: request.frequencyPenalty, presencePenalty: request.presencePenalty, stop: request.stop
+        ).apply(to: &layer)
         let thinking = try ThinkingRequest.openAI(request, controlsThink: layer.think)
         layer.think = thinking.think
         if let exclude = thinking.exclude { layer.excludeReasoning = exclude }

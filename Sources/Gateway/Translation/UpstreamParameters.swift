@@ -100,6 +100,8 @@ extension ParameterLayer {
             case "shift":
                 shift = try Self.bool(value, param: param)
             default:
+                // Controls of one endpoint (`raw` for generate) are read by that endpoint's translator.
+                if OllamaControlKey.controlNames.contains(name) { continue }
                 // An option this version does not know still goes to Ollama: newer models have new ones.
                 try Self.checkOption(name, value, param: param)
                 options[name] = value

@@ -95,6 +95,25 @@ public struct OllamaClient: Sendable {
         return try await send(.POST, "/api/chat", body: try Self.encode(request))
     }
 
+    /// A non-streamed completion of a raw prompt (`stream:false`).
+    public func generate(_ request: OllamaGenerateRequest) async throws -> OllamaGenerateChunk {
+        var request = request
+        request.stream = false
+        return try await exchange(.POST, "/api/generate", body: request, as: OllamaGenerateChunk.self)
+    }
+
+    /// A streamed completion of a raw prompt: the response whose body is Ollama's NDJSON.
+    public func streamGenerate(_ request: OllamaGenerateRequest) async throws -> HTTPClientResponse {
+        var request = request
+        request.stream = true
+        return try await send(.POST, "/api/generate", body: try Self.encode(request))
+    }
+
+    /// Embeddings of one or several texts, in one request.
+    public func embed(_ request: OllamaEmbedRequest) async throws -> OllamaEmbedResponse {
+        try await exchange(.POST, "/api/embed", body: request, as: OllamaEmbedResponse.self)
+    }
+
     public func tags() async throws -> OllamaTagsResponse {
         try await exchange(.GET, "/api/tags", body: Optional<OllamaShowRequest>.none, as: OllamaTagsResponse.self,
             deadline: .now() + .seconds(10))

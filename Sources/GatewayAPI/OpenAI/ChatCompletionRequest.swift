@@ -125,6 +125,7 @@ public enum OllamaControlKey {
     /// Request-level controls that are not model options.
     public static let controlNames: Set<String> = [
         "options", "keep_alive", "think", "request_timeout", "timeout_ms", "exclude_reasoning", "truncate", "shift",
+        "raw",
     ]
 
     /// Collects Ollama controls from the top level of the body (only names Ollama knows) and from a

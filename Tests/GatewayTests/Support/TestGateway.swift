@@ -19,6 +19,8 @@ enum TestGateway {
         configuration.port = 0
         configuration.upstreamConnectTimeout = .seconds(1)
         configuration.requireAPIKey = false
+        // bcrypt at its production cost would make every test's admin bootstrap slow.
+        configuration.bcryptCost = 4
         configuration.dataDirectory = FileManagerTemp.directory()
         adjust(&configuration)
         return configuration

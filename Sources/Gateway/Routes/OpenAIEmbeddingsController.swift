@@ -1,0 +1,49 @@
+import GatewayAPI
+import Hummingbird
+import NIOCore
+
+/// OpenAI's `POST /v1/embeddings`, served by Ollama's `/api/embed`: every input in one upstream call.
+public struct OpenAIEmbeddingsController: Sendable {
+    public typealias Context = GatewayRequestContext
+    let upstream: OllamaClient
+    let models: any ModelDirectory
+    let settings: ChatSettings
+    let access: APIAccess
+    let renderer = OpenAIErrorRenderer()
+
+    public init(upstream: OllamaClient, models: any ModelDirectory, settings: ChatSettings, access: APIAccess) {
+        self.upstream = upstream
+        self.models = models
+        self.settings = settings
+        self.access = access
+    }
+
+    public func addRoutes(to group: RouterGroup<Context>) {
+        group.add(middleware: APIErrorMiddleware<Context>(renderer: renderer))
+        group.add(middleware: APIAccessMiddleware(access: access))
+        group.post("embeddings", use: embeddings)
+    }
+
+    @Sendable func embeddings(_ request: Request, context: Context) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: settings.maxBodyBytes)
+        let embedding: EmbeddingRequest
+        do {
+            embedding = try JSONWire.decode(EmbeddingRequest.self, from: body)
+        } catch {
+            throw GatewayError.decoding(error)
+        }
+        let model = try await models.resolve(embedding.model)
+        context.ticket?.setModel(model)
+        try context.authorize(model)
+        let plan = try OpenAIEmbeddingRequestTranslator.translate(embedding, model: model, defaults: settings.defaults)
+        let answer = try await withDeadlines(overall: plan.parameters.timeout ?? settings.requestTimeout, idle: nil) { _ in
+            try await model.namingNotFound { try await upstream.embed(plan.request) }
+        }
+        context.ticket?.setTokens(prompt: answer.promptEvalCount ?? 0, completion: 0)
+        let response = OpenAIEmbeddingResponseTranslator.response(
+            from: answer, model: embedding.model, format: plan.encodingFormat)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: JSONWire.encode(response)))
+    }
+}
