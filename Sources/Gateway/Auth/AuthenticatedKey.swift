@@ -14,11 +14,8 @@ public struct AuthenticatedKey: Sendable, Equatable {
     /// Refuses a model outside the key's list. The list may name the model as the client called it
     /// (an alias, a display name) or as Ollama knows it, with `*` wildcards.
     public func authorize(_ model: ResolvedModel) throws(GatewayError) {
-        let upstreamShort = model.upstreamName.hasSuffix(":latest")
-            ? String(model.upstreamName.dropLast(":latest".count)) : model.upstreamName
-        guard record.allows(model: model.requestedName) || record.allows(model: model.upstreamName)
-            || record.allows(model: upstreamShort)
-        else {
+        let names = [model.requestedName, model.upstreamName, ModelInfo.shorthand(model.upstreamName)]
+        guard names.contains(where: record.allows(model:)) else {
             throw GatewayError(
                 .permission, "This API key may not use the model '\(model.requestedName)'.", param: "model",
                 code: "model_not_allowed")
@@ -27,7 +24,8 @@ public struct AuthenticatedKey: Sendable, Equatable {
 
     /// Whether a listing may show this model to the key.
     public func mayList(_ entry: ModelEntry) -> Bool {
-        entry.publicNames.contains(where: record.allows(model:)) || record.allows(model: entry.info.name)
+        let names = entry.publicNames + [entry.info.name, ModelInfo.shorthand(entry.info.name)]
+        return names.contains(where: record.allows(model:))
     }
 }
 

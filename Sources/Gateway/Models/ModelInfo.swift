@@ -46,6 +46,11 @@ public struct ModelInfo: Sendable, Equatable {
     static func normalized(_ name: String) -> String {
         name.contains(":") ? name : name + ":latest"
     }
+
+    /// The short form of a name: `x:latest` is `x`.
+    static func shorthand(_ name: String) -> String {
+        name.hasSuffix(":latest") ? String(name.dropLast(":latest".count)) : name
+    }
 }
 
 /// A model with the admin's settings, as listings show it.

@@ -86,7 +86,7 @@ public final class ModelRegistry: ModelDirectory {
         var index: [String: String] = [:]
         for name in models.keys.sorted() {
             index[name] = name
-            if name.hasSuffix(":latest") { index[String(name.dropLast(":latest".count)), default: name] = name }
+            if name.hasSuffix(":latest") { index[ModelInfo.shorthand(name), default: name] = name }
         }
         // Names the admin chose win over Ollama's own shorthand.
         for (name, entry) in settings.sorted(by: { $0.key < $1.key }) {
@@ -148,9 +148,20 @@ public final class ModelRegistry: ModelDirectory {
 
     // MARK: - Listing and settings
 
+    /// A listing asked for before the start-up refresh ended must not come back empty.
+    private func loadIfNeverLoaded() async {
+        guard state.withLock({ $0.lastRefresh == nil }) else { return }
+        do {
+            try await refresh()
+        } catch {
+            logger.warning("could not read the models from Ollama", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Every model with its settings, Ollama's newest first.
-    public func entries() -> [ModelEntry] {
-        state.withLock { state in
+    public func entries() async -> [ModelEntry] {
+        await loadIfNeverLoaded()
+        return state.withLock { state in
             state.models.values
                 .sorted { ($0.modifiedAt ?? 0, $0.name) > ($1.modifiedAt ?? 0, $1.name) }
                 .map { ModelEntry(info: $0, settings: state.settings[$0.name] ?? ModelSettings()) }
@@ -158,8 +169,9 @@ public final class ModelRegistry: ModelDirectory {
     }
 
     /// The entry a public name designates, if that model is enabled and available.
-    public func callableEntry(named name: String) -> ModelEntry? {
-        state.withLock { state in
+    public func callableEntry(named name: String) async -> ModelEntry? {
+        await loadIfNeverLoaded()
+        return state.withLock { state in
             guard let model = state.index[name] ?? state.index[ModelInfo.normalized(name)], let info = state.models[model]
             else { return nil }
             let entry = ModelEntry(info: info, settings: state.settings[model] ?? ModelSettings())

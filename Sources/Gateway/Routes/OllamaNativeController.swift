@@ -231,7 +231,7 @@ public struct OllamaNativeController: Sendable {
 
     @Sendable func tags(_ request: Request, _ context: Context) async throws -> Response {
         var listed: [OllamaModelSummary] = []
-        for entry in models.entries() where entry.isCallable && (context.apiKey?.mayList(entry) ?? true) {
+        for entry in await models.entries() where entry.isCallable && (context.apiKey?.mayList(entry) ?? true) {
             for name in entry.publicNames {
                 listed.append(OllamaModelSummary(
                     name: name, model: name, modifiedAt: entry.info.modifiedAt.map(RFC3339.string),
@@ -259,7 +259,7 @@ public struct OllamaNativeController: Sendable {
         let bytes = try await response.body.collect(upTo: OllamaClient.maxAnswerBody)
         guard let key = context.apiKey else { return Self.json(bytes) }
         var ps = try JSONWire.decode(OllamaPsResponse.self, from: bytes)
-        let visible = Set(models.entries().filter(key.mayList).map(\.info.name))
+        let visible = Set(await models.entries().filter(key.mayList).map(\.info.name))
         ps.models.removeAll { !visible.contains($0.name) }
         return Self.json(JSONWire.encode(ps))
     }

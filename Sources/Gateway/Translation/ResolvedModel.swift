@@ -55,8 +55,8 @@ extension ResolvedModel {
 /// and lists what clients may call. `ModelRegistry` is the gateway's.
 public protocol ModelDirectory: Sendable {
     func resolve(_ requestedName: String) async throws(GatewayError) -> ResolvedModel
-    /// Every model with its settings, newest first.
-    func entries() -> [ModelEntry]
+    /// Every model with its settings, newest first (read from Ollama first if it never was).
+    func entries() async -> [ModelEntry]
     /// The entry a public name designates, if that model is enabled and available.
-    func callableEntry(named name: String) -> ModelEntry?
+    func callableEntry(named name: String) async -> ModelEntry?
 }
