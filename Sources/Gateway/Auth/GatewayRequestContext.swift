@@ -8,6 +8,8 @@ public struct GatewayRequestContext: RequestContext {
     public let remoteAddress: String?
     /// The API key the request was authenticated with, on API routes.
     public var apiKey: AuthenticatedKey?
+    /// The administrator (or admin token) behind a request, on `/admin/api` routes.
+    public var admin: AdminPrincipal?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -44,6 +44,8 @@ public struct GatewayConfiguration: Sendable {
     public var modelRefreshInterval: Duration = .seconds(60)
 
     public var imageFetch = ImageFetchPolicy()
+    /// Admin sessions, the admin token, login throttling (see docs/admin-api.md).
+    public var admin = AdminConfiguration()
     public var logLevel: Logger.Level = .info
 
     public init() {}
@@ -70,7 +72,7 @@ extension GatewayConfiguration {
         "HOST", "PORT", "OLLAMA_URL", "DATA_DIR", "DATABASE_URL", "ADMIN_PASSWORD", "DEMO", "DEMO_SIM_PORT", "MAX_BODY_BYTES", "REQUEST_TIMEOUT_MS",
         "STREAM_IDLE_TIMEOUT_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "OLLAMA_AUTH_HEADER", "REASONING_FORMAT",
         "MODEL_REFRESH_INTERVAL_S", "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
-    ]
+    ] + AdminConfiguration.environmentNames
 
     /// Reads the settings: values given as flags first, then the process environment, then `.env`.
     /// - Parameter overrides: settings from the command line, keyed by their environment name.
@@ -119,6 +121,7 @@ extension GatewayConfiguration {
         imageFetch.allowPrivateAddresses = reader.bool(forKey: "image.fetch.allow.private", default: false)
         imageFetch.maxBytes = reader.int(forKey: "image.fetch.max.bytes", default: imageFetch.maxBytes)
         imageFetch.timeout = .milliseconds(reader.int(forKey: "image.fetch.timeout.ms", default: 10_000))
+        admin = try AdminConfiguration(reader: reader)
         let level = reader.string(forKey: "log.level", default: "info")
         guard let logLevel = Logger.Level(rawValue: level) else {
             throw ConfigurationError("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
