@@ -35,7 +35,9 @@ public func buildApplication(
     let database = try await GatewayDatabase.open(
         StoreConfiguration(dataDirectory: configuration.dataDirectory, databaseURL: configuration.databaseURL),
         logger: logger)
-    let store = GatewayStore(database: database, passwordHasher: PasswordHasher(cost: UInt8(configuration.bcryptCost)))
+    let store = GatewayStore(
+        database: database, passwordHasher: PasswordHasher(cost: configuration.admin.passwordHashCost),
+        sessionPolicy: configuration.admin.sessionPolicy)
     if case .created(let username, let mustChange) = try await store.adminAccounts.bootstrap(
         initialPassword: configuration.adminPassword)
     {
@@ -43,6 +45,10 @@ public func buildApplication(
             "created the admin account",
             metadata: ["admin.username": "\(username)", "admin.must_change_password": "\(mustChange)"])
     }
+
+    // Settings saved from the admin API win over the configuration's first values.
+    let savedSettings = PersistedRuntimeSettings(repository: store.settings, runtime: runtime, configuration: configuration)
+    try await savedSettings.reload(logger: logger)
 
     let registry = ModelRegistry(upstream: upstream, store: StoredModelSettings(repository: store.modelSettings), logger: logger)
     let authenticator = APIKeyAuthenticator(keys: store.apiKeys, cacheLifetime: configuration.keyCacheLifetime, logger: logger)
@@ -66,6 +72,11 @@ public func buildApplication(
             usage,
             CloseOnShutdownService(name: "database") { try await database.shutdown() },
             CloseOnShutdownService(name: "http-client") { try await http.shutdown() },
+            // Listed after the database, so it stops before the database closes.
+            AdminMaintenanceService(
+                store: store, settings: savedSettings,
+                throttle: LoginThrottle(attempts: store.loginAttempts, configuration: configuration.admin),
+                interval: .seconds(30), logger: logger),
         ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
@@ -94,6 +105,7 @@ public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestCon
         upstream: services.upstream, models: services.models, settings: services.settings, access: services.access,
         allowModelManagement: services.configuration.allowModelManagement
     ).addRoutes(to: router.group("api"))
+    AdminController(services: services).addRoutes(to: router.group("admin/api"))
     return router
 }
 

@@ -7,7 +7,7 @@ struct OllamaGateway: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ollama-gateway",
         abstract: "OpenAI- and Anthropic-compatible gateway in front of Ollama, with API keys and usage accounting.",
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, KeysCommand.self, AdminCommand.self],
         defaultSubcommand: Serve.self
     )
 }

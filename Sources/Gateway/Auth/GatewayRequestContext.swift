@@ -10,6 +10,8 @@ public struct GatewayRequestContext: RequestContext {
     public var apiKey: AuthenticatedKey?
     /// Accounts for the request when it ends, on API routes.
     public var ticket: RequestTicket?
+    /// The administrator (or admin token) behind a request, on `/admin/api` routes.
+    public var admin: AdminPrincipal?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

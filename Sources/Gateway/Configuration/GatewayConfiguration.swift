@@ -24,8 +24,6 @@ public struct GatewayConfiguration: Sendable {
     public var databaseURL: String?
     /// The first admin's password; without it the admin is `admin`/`admin` and must change it first.
     public var adminPassword: String?
-    /// bcrypt's work factor for admin passwords (4–31; each step doubles the time).
-    public var bcryptCost = 12
     /// Every API request needs a key (`Authorization: Bearer`, `x-api-key` or `api-key`).
     public var requireAPIKey = true
     /// How long a checked key is trusted before the database is asked again (revocations take this long
@@ -55,6 +53,8 @@ public struct GatewayConfiguration: Sendable {
     public var modelRefreshInterval: Duration = .seconds(60)
 
     public var imageFetch = ImageFetchPolicy()
+    /// Admin sessions, the admin token, login throttling (see docs/admin-api.md).
+    public var admin = AdminConfiguration()
     public var logLevel: Logger.Level = .info
 
     public init() {}
@@ -79,11 +79,11 @@ extension GatewayConfiguration {
     /// The environment names of every setting, for `--help` and the README.
     public static let environmentNames: [String] = [
         "HOST", "PORT", "OLLAMA_URL", "DATA_DIR", "DATABASE_URL", "ADMIN_PASSWORD", "REQUIRE_API_KEY",
-        "KEY_CACHE_TTL_MS", "BCRYPT_COST", "ALLOW_MODEL_MANAGEMENT", "DEMO", "DEMO_SIM_PORT", "MAX_BODY_BYTES", "REQUEST_TIMEOUT_MS",
+        "KEY_CACHE_TTL_MS", "ALLOW_MODEL_MANAGEMENT", "DEMO", "DEMO_SIM_PORT", "MAX_BODY_BYTES", "REQUEST_TIMEOUT_MS",
         "STREAM_IDLE_TIMEOUT_MS", "STREAM_PING_INTERVAL_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "OLLAMA_AUTH_HEADER",
         "REASONING_FORMAT",
         "MODEL_REFRESH_INTERVAL_S", "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
-    ]
+    ] + AdminConfiguration.environmentNames
 
     /// Reads the settings: values given as flags first, then the process environment, then `.env`.
     /// - Parameter overrides: settings from the command line, keyed by their environment name.
@@ -107,8 +107,6 @@ extension GatewayConfiguration {
         databaseURL = reader.string(forKey: "database.url", isSecret: true)
         adminPassword = reader.string(forKey: "admin.password", isSecret: true)
         requireAPIKey = reader.bool(forKey: "require.api.key", default: true)
-        bcryptCost = reader.int(forKey: "bcrypt.cost", default: 12)
-        guard (4...31).contains(bcryptCost) else { throw ConfigurationError("BCRYPT_COST must be between 4 and 31") }
         keyCacheLifetime = .milliseconds(reader.int(forKey: "key.cache.ttl.ms", default: 10_000))
         allowModelManagement = reader.bool(forKey: "allow.model.management", default: false)
         demo = reader.bool(forKey: "demo", default: demo)
@@ -138,6 +136,7 @@ extension GatewayConfiguration {
         imageFetch.allowPrivateAddresses = reader.bool(forKey: "image.fetch.allow.private", default: false)
         imageFetch.maxBytes = reader.int(forKey: "image.fetch.max.bytes", default: imageFetch.maxBytes)
         imageFetch.timeout = .milliseconds(reader.int(forKey: "image.fetch.timeout.ms", default: 10_000))
+        admin = try AdminConfiguration(reader: reader)
         let level = reader.string(forKey: "log.level", default: "info")
         guard let logLevel = Logger.Level(rawValue: level) else {
             throw ConfigurationError("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")

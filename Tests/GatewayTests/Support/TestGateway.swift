@@ -20,7 +20,7 @@ enum TestGateway {
         configuration.upstreamConnectTimeout = .seconds(1)
         configuration.requireAPIKey = false
         // bcrypt at its production cost would make every test's admin bootstrap slow.
-        configuration.bcryptCost = 4
+        configuration.admin.passwordHashCost = 4
         configuration.dataDirectory = FileManagerTemp.directory()
         adjust(&configuration)
         return configuration

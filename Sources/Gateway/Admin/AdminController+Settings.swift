@@ -1,0 +1,279 @@
+import Foundation
+import GatewayAPI
+import GatewayStore
+import Hummingbird
+
+extension AdminController {
+    struct SettingsView: Encodable {
+        var effective: PersistedRuntimeSettings.Effective
+        var warnings: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case ollamaURL = "ollama_url"
+            case defaults
+            case reasoningFormat = "reasoning_format"
+            case sources, warnings
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(effective.values.ollamaURL, forKey: .ollamaURL)
+            try container.encode(effective.defaults, forKey: .defaults)
+            try container.encode(effective.values.reasoningFormat.rawValue, forKey: .reasoningFormat)
+            try container.encode(effective.sources, forKey: .sources)
+            try container.encode(warnings + effective.problems, forKey: .warnings)
+        }
+    }
+
+    struct SettingsChange: Decodable {
+        var ollamaURL: PatchField<String>
+        var defaults: PatchField<[String: JSONValue]>
+        var reasoningFormat: PatchField<String>
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case ollamaURL = "ollama_url"
+            case defaults
+            case reasoningFormat = "reasoning_format"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            ollamaURL = try container.decodePatch(String.self, forKey: .ollamaURL)
+            defaults = try container.decodePatch([String: JSONValue].self, forKey: .defaults)
+            reasoningFormat = try container.decodePatch(String.self, forKey: .reasoningFormat)
+        }
+
+        static func optional<Value>(_ field: PatchField<Value>) -> Value?? {
+            switch field {
+            case .absent: nil
+            case .null: .some(nil)
+            case .value(let value): .some(value)
+            }
+        }
+    }
+
+    @Sendable func getSettings(_ request: Request, context: Context) async throws -> Response {
+        let effective = try await runtimeSettings.reload(logger: context.logger)
+        return AdminJSON.response(SettingsView(effective: effective, warnings: []))
+    }
+
+    @Sendable func updateSettings(_ request: Request, context: Context) async throws -> Response {
+        let body = try await AdminJSON.decode(
+            SettingsChange.self, from: request, fields: Set(SettingsChange.CodingKeys.allCases.map(\.rawValue)))
+        let change = PersistedRuntimeSettings.Change(
+            ollamaURL: SettingsChange.optional(body.ollamaURL), defaults: SettingsChange.optional(body.defaults),
+            reasoningFormat: SettingsChange.optional(body.reasoningFormat))
+        let (effective, warnings) = try await runtimeSettings.apply(change, logger: context.logger)
+        var details: [String: JSONValue] = [:]
+        if change.ollamaURL != nil { details["ollama_url"] = change.ollamaURL!.map(JSONValue.string) ?? .null }
+        if change.defaults != nil { details["defaults"] = change.defaults!.map(JSONValue.object) ?? .null }
+        if change.reasoningFormat != nil { details["reasoning_format"] = change.reasoningFormat!.map(JSONValue.string) ?? .null }
+        if !details.isEmpty { try await audit(context, "settings.update", target: "runtime", details: .object(details)) }
+        return AdminJSON.response(SettingsView(effective: effective, warnings: warnings))
+    }
+
+    // MARK: - Models
+
+    struct ModelView: Encodable {
+        var entry: ModelEntry
+
+        enum CodingKeys: String, CodingKey {
+            case name, available, enabled, callable, aliases, overrides, capabilities, family, quantization, size, digest
+            case displayName = "display_name"
+            case publicNames = "public_names"
+            case parameterSize = "parameter_size"
+            case modifiedAt = "modified_at"
+            case contextLength = "context_length"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            let info = entry.info
+            let settings = entry.settings
+            try container.encode(info.name, forKey: .name)
+            try container.encode(info.available, forKey: .available)
+            try container.encode(settings.enabled, forKey: .enabled)
+            try container.encode(entry.isCallable, forKey: .callable)
+            try container.encode(settings.displayName, forKey: .displayName)
+            try container.encode(settings.aliases, forKey: .aliases)
+            try container.encode(settings.overrides, forKey: .overrides)
+            try container.encode(entry.publicNames, forKey: .publicNames)
+            try container.encode(info.capabilities.map(\.rawValue).sorted(), forKey: .capabilities)
+            try container.encode(info.family, forKey: .family)
+            try container.encode(info.parameterSize, forKey: .parameterSize)
+            try container.encode(info.quantization, forKey: .quantization)
+            try container.encode(info.size, forKey: .size)
+            try container.encode(info.digest, forKey: .digest)
+            try container.encode(info.modifiedAt.map { Date(timeIntervalSince1970: TimeInterval($0)) }, forKey: .modifiedAt)
+            try container.encode(info.contextLength, forKey: .contextLength)
+        }
+    }
+
+    struct ModelList: Encodable {
+        var models: [ModelView]
+
+        enum CodingKeys: String, CodingKey {
+            case models
+        }
+    }
+
+    struct ModelUpdateResponse: Encodable {
+        var model: ModelView
+        var warnings: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case model, warnings
+        }
+    }
+
+    struct RefreshResponse: Encodable {
+        var models: Int
+
+        enum CodingKeys: String, CodingKey {
+            case models
+        }
+    }
+
+    @Sendable func listModels(_ request: Request, context: Context) async throws -> Response {
+        AdminJSON.response(ModelList(models: await registry.entries().map(ModelView.init)))
+    }
+
+    @Sendable func updateModel(_ request: Request, context: Context) async throws -> Response {
+        let raw = context.parameters.getCatchAll().joined(separator: "/")
+        guard let requested = raw.removingPercentEncoding, !requested.isEmpty, requested.count <= 300 else {
+            throw AdminAPIError.invalid("The URL must name a model: PUT /admin/api/models/{name}.")
+        }
+        var settings = try await AdminJSON.decode(
+            ModelSettings.self, from: request, fields: ["display_name", "aliases", "enabled", "overrides"])
+        if let displayName = settings.displayName {
+            let trimmed = displayName.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty, trimmed.count <= 200 else {
+                throw AdminAPIError.invalid("'display_name' must have 1 to 200 characters, or be null.")
+            }
+            settings.displayName = trimmed
+        }
+        settings.aliases = settings.aliases.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard settings.aliases.allSatisfy({ !$0.isEmpty && $0.count <= 200 }), Set(settings.aliases).count == settings.aliases.count
+        else {
+            throw AdminAPIError.invalid("'aliases' must be distinct non-empty names of at most 200 characters.")
+        }
+        // The registry keys models by Ollama's full name: `llama3.2` means `llama3.2:latest` when that exists.
+        let known = Set(await registry.entries().map(\.info.name))
+        let model = known.contains(requested) || !known.contains(ModelInfo.normalized(requested))
+            ? requested : ModelInfo.normalized(requested)
+        let warnings = try await registry.updateSettings(settings, forModel: model)
+        try await audit(
+            context, "model.update", target: model,
+            details: [
+                "display_name": settings.displayName.map(JSONValue.string) ?? .null,
+                "aliases": .array(settings.aliases.map(JSONValue.string)),
+                "enabled": .bool(settings.enabled),
+                "overrides": .object(settings.overrides),
+            ])
+        guard let entry = await registry.entries().first(where: { $0.info.name == model }) else {
+            throw AdminAPIError.notFound("The model '\(model)' vanished while it was saved.")
+        }
+        return AdminJSON.response(ModelUpdateResponse(model: ModelView(entry: entry), warnings: warnings))
+    }
+
+    @Sendable func refreshModels(_ request: Request, context: Context) async throws -> Response {
+        do {
+            try await registry.refresh()
+        } catch {
+            let reported = AdminAPIError.from(error, logger: context.logger)
+            try await audit(context, "models.refresh", details: ["result": "failed", "error": .string(reported.message)])
+            throw reported
+        }
+        let count = await registry.entries().count
+        try await audit(context, "models.refresh", details: ["result": "ok", "models": .int(count)])
+        return AdminJSON.response(RefreshResponse(models: count))
+    }
+
+    // MARK: - Audit log
+
+    struct AuditEntryView: Encodable {
+        var entry: AuditEntry
+
+        enum CodingKeys: String, CodingKey {
+            case id, actor, action, target, details
+            case occurredAt = "occurred_at"
+            case clientAddress = "client_address"
+        }
+
+        enum ActorKeys: String, CodingKey {
+            case kind, name
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            let event = entry.event
+            try container.encode(entry.id, forKey: .id)
+            try container.encode(event.occurredAt, forKey: .occurredAt)
+            var actor = container.nestedContainer(keyedBy: ActorKeys.self, forKey: .actor)
+            try actor.encode(event.actor.kind.rawValue, forKey: .kind)
+            try actor.encode(event.actor.name, forKey: .name)
+            try container.encode(event.action, forKey: .action)
+            try container.encode(event.target, forKey: .target)
+            try container.encode(event.details, forKey: .details)
+            try container.encode(event.clientAddress, forKey: .clientAddress)
+        }
+    }
+
+    struct AuditPageView: Encodable {
+        var entries: [AuditEntryView]
+        var nextCursor: String?
+
+        enum CodingKeys: String, CodingKey {
+            case entries
+            case nextCursor = "next_cursor"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(entries, forKey: .entries)
+            try container.encode(nextCursor, forKey: .nextCursor)
+        }
+    }
+
+    static let auditQueryNames: Set<String> = ["since", "until", "actor", "actor_kind", "action", "limit", "cursor"]
+
+    @Sendable func queryAudit(_ request: Request, context: Context) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        for (name, _) in parameters where !Self.auditQueryNames.contains(String(name)) {
+            throw AdminAPIError.invalid(
+                "Unknown query parameter '\(name.prefix(100))'; expected \(Self.auditQueryNames.sorted().joined(separator: ", ")).")
+        }
+        var query = AuditQuery()
+        func time(_ name: String) throws -> Date? {
+            guard let text = parameters.get(name), !text.isEmpty else { return nil }
+            guard let date = Timestamps.parse(text) else {
+                throw AdminAPIError.invalid("'\(name)' must be an RFC 3339 time or Unix seconds.")
+            }
+            return date
+        }
+        query.since = try time("since")
+        query.until = try time("until")
+        query.actor = parameters.get("actor").flatMap { $0.isEmpty ? nil : $0 }
+        query.action = parameters.get("action").flatMap { $0.isEmpty ? nil : $0 }
+        if let kind = parameters.get("actor_kind"), !kind.isEmpty {
+            guard let parsed = AuditActor.Kind(rawValue: kind) else {
+                throw AdminAPIError.invalid("'actor_kind' must be account, token or system.")
+            }
+            query.actorKind = parsed
+        }
+        if let limit = parameters.get("limit"), !limit.isEmpty {
+            guard let value = Int(limit), (1...AuditLogRepository.maximumPageSize).contains(value) else {
+                throw AdminAPIError.invalid("'limit' must be an integer from 1 to \(AuditLogRepository.maximumPageSize).")
+            }
+            query.limit = value
+        }
+        if let cursor = parameters.get("cursor"), !cursor.isEmpty {
+            guard let parsed = AuditCursor(token: cursor) else {
+                throw AdminAPIError.invalid("'cursor' is not a cursor this API returned (next_cursor).")
+            }
+            query.after = parsed
+        }
+        let page = try await store.auditLog.query(query)
+        return AdminJSON.response(AuditPageView(entries: page.entries.map(AuditEntryView.init), nextCursor: page.next?.token))
+    }
+}
