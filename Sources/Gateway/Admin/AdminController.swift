@@ -25,7 +25,8 @@ public struct AdminController: Sendable {
         self.configuration = services.configuration.admin
         self.throttle = LoginThrottle(attempts: services.store.loginAttempts, configuration: services.configuration.admin)
         self.cookies = AdminCookies(configuration: services.configuration.admin)
-        self.keys = KeyAdministration(store: services.store)
+        let authenticator = services.access.authenticator
+        self.keys = KeyAdministration(store: services.store) { authenticator.invalidate() }
     }
 
     public func addRoutes(to group: RouterGroup<GatewayRequestContext>) {

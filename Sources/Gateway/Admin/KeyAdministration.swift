@@ -8,10 +8,14 @@ import GatewayStore
 public struct KeyAdministration: Sendable {
     let keys: APIKeyRepository
     let audit: AuditLogRepository
+    /// Called after a key changed, so this instance stops trusting its cached copy at once (other
+    /// instances, and a running server the command line changed, follow within the key cache lifetime).
+    let keysChanged: @Sendable () -> Void
 
-    public init(store: GatewayStore) {
+    public init(store: GatewayStore, keysChanged: @escaping @Sendable () -> Void = {}) {
         self.keys = store.apiKeys
         self.audit = store.auditLog
+        self.keysChanged = keysChanged
     }
 
     public func create(_ settings: APIKeySettings, by actor: AuditActor, from address: String?, now: Date = Date())
@@ -29,6 +33,7 @@ public struct KeyAdministration: Sendable {
         now: Date = Date()
     ) async throws -> APIKeyRecord {
         let record = try await keys.update(id: id, settings: settings, now: now)
+        keysChanged()
         var details = Self.describe(record)
         details = details.merging(["changed": .array(changed.sorted().map(JSONValue.string))])
         try await audit.insert(AuditEvent(
@@ -41,6 +46,7 @@ public struct KeyAdministration: Sendable {
     {
         let previous = try await keys.get(id: id)
         let issued = try await keys.rotate(id: id, now: now)
+        keysChanged()
         try await audit.insert(AuditEvent(
             actor: actor, action: "key.rotate", target: id,
             details: .object([
@@ -55,6 +61,7 @@ public struct KeyAdministration: Sendable {
         -> APIKeyRecord
     {
         let record = try await keys.revoke(id: id, now: now)
+        keysChanged()
         try await audit.insert(AuditEvent(
             actor: actor, action: "key.revoke", target: id,
             details: .object(["name": .string(record.name), "prefix": .string(record.prefix)]),

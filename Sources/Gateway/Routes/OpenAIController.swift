@@ -123,14 +123,17 @@ public struct OpenAIController: Sendable {
     // MARK: - Models
 
     @Sendable func listModels(_ request: Request, context: Context) async throws -> Response {
-        let list = ModelList(entries: await models.entries())
+        let visible = await models.entries().filter { context.apiKey?.mayList($0) ?? true }
+        let list = ModelList(entries: visible)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: JSONWire.encode(list)))
     }
 
     @Sendable func showModel(_ request: Request, context: Context) async throws -> Response {
         // Model names contain `/` and `:`; the path parameter arrives percent-decoded.
         let id = try context.parameters.require("id")
-        guard let entry = await models.callableEntry(named: id) else { throw GatewayError.modelNotFound(id) }
+        guard let entry = await models.callableEntry(named: id), context.apiKey?.mayList(entry) ?? true else {
+            throw GatewayError.modelNotFound(id)
+        }
         let model = ModelList.Model(entry: entry, id: id)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: JSONWire.encode(model)))
     }

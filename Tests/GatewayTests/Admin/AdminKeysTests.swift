@@ -142,3 +142,28 @@ struct AdminKeysTests {
         }
     }
 }
+
+@Suite("Key changes reach the API routes")
+struct AdminKeyChangesReachTheAPITests {
+    /// The key cache lives 10 s by default; a change made through this instance's admin API applies at once.
+    @Test func revokingAndRotatingApplyAtOnce() async throws {
+        try await AdminTests.withSignedIn(.sqlite, { $0.requireAPIKey = true }) { admin, _ in
+            let created = try await admin.send(.post, "/admin/api/keys", json: #"{"name":"app"}"#).json()
+            let secret = try #require(created["secret"]?.stringValue)
+            let id = try #require(created["key"]?["id"]?.stringValue)
+            func status(_ key: String) async throws -> HTTPResponse.Status {
+                try await admin.client.execute(
+                    uri: "/v1/models", method: .get, headers: [.authorization: "Bearer \(key)"]
+                ).status
+            }
+            // No Ollama behind this gateway: an authenticated listing is simply empty.
+            #expect(try await status(secret) == .ok)
+            let rotated = try await admin.send(.post, "/admin/api/keys/\(id)/rotate").json()
+            let newSecret = try #require(rotated["secret"]?.stringValue)
+            #expect(try await status(secret) == .unauthorized)
+            #expect(try await status(newSecret) == .ok)
+            _ = try await admin.send(.post, "/admin/api/keys/\(id)/revoke")
+            #expect(try await status(newSecret) == .unauthorized)
+        }
+    }
+}

@@ -128,3 +128,90 @@ struct OllamaNativeLiveTests {
         try await database.shutdown()
     }
 }
+
+@Suite("Model listings", .timeLimit(.minutes(1)))
+struct ModelListingLiveTests {
+    @Test func openAIListingShowsCallableModelsWithCapabilitiesFilteredByKey() async throws {
+        let dataDirectory = FileManagerTemp.directory()
+        let database = try await GatewayDatabase.open(.sqlite(dataDirectory: dataDirectory), logger: TestGateway.logger)
+        let store = GatewayStore(database: database)
+        let narrow = try await store.apiKeys.create(APIKeySettings(name: "narrow", allowedModels: ["sim-v*"]))
+        let wide = try await store.apiKeys.create(APIKeySettings(name: "wide"))
+        try await LiveGateway.run({
+            $0.requireAPIKey = true
+            $0.dataDirectory = dataDirectory
+        }) { gateway in
+            func list(_ key: String) async throws -> JSONValue {
+                let response = try await gateway.client.execute(
+                    uri: "/v1/models", method: .get, headers: [.authorization: "Bearer \(key)"])
+                return try JSONDecoder().decode(JSONValue.self, from: Data(buffer: response.body))
+            }
+            let all = try await list(wide.secret.value)
+            let ids = all["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+            #expect(ids.contains("sim-chat:latest") && ids.contains("sim-embed:latest"))
+            let vision = all["data"]?.arrayValue?.first { $0["id"] == "sim-vision:latest" }
+            #expect(vision?["capabilities"] == ["completion", "vision"])
+            #expect(vision?["context_length"]?.intValue ?? 0 > 0)
+            #expect(vision?["created"]?.intValue ?? 0 > 1_600_000_000)
+            #expect(vision?["owned_by"] == "ollama")
+            let narrowIDs = try await list(narrow.secret.value)["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue }
+            #expect(narrowIDs == ["sim-vision:latest"])
+            let one = try await gateway.client.execute(
+                uri: "/v1/models/sim-vision:latest", method: .get, headers: [.authorization: "Bearer \(narrow.secret.value)"])
+            #expect(one.status == .ok)
+            let hidden = try await gateway.client.execute(
+                uri: "/v1/models/sim-chat:latest", method: .get, headers: [.authorization: "Bearer \(narrow.secret.value)"])
+            #expect(hidden.status == .notFound)
+        }
+        try await database.shutdown()
+    }
+
+    @Test func aliasesDisabledModelsAndOverridesApplyOnEveryRoute() async throws {
+        let token = "test-admin-token-0123456789"
+        try await LiveGateway.run({ $0.admin.token = token }) { gateway in
+            func admin(_ path: String, _ json: String) async throws -> TestResponse {
+                try await gateway.client.execute(
+                    uri: path, method: .put,
+                    headers: [.authorization: "Bearer \(token)", .contentType: "application/json"],
+                    body: ByteBuffer(string: json))
+            }
+            let saved = try await admin(
+                "/admin/api/models/sim-think",
+                #"{"aliases":["thinker"],"overrides":{"num_ctx":4096,"think":false,"temperature":0.2}}"#)
+            #expect(saved.status == .ok, "\(String(buffer: saved.body))")
+            #expect(try await admin("/admin/api/models/sim-chat", #"{"enabled":false}"#).status == .ok)
+
+            // The alias reaches the model, with its overrides, on each API; the request's own value wins.
+            let openAI = try await gateway.post(
+                "/v1/chat/completions", #"{"model":"thinker","temperature":0.9,"messages":[{"role":"user","content":"x"}]}"#)
+            #expect(openAI.status == .ok)
+            let openAIBody = try JSONDecoder().decode(JSONValue.self, from: Data(buffer: openAI.body))
+            #expect(openAIBody["model"] == "thinker")
+            let anthropic = try await gateway.post(
+                "/v1/messages", #"{"model":"thinker","max_tokens":50,"messages":[{"role":"user","content":"x"}]}"#)
+            #expect(anthropic.status == .ok)
+            let native = try await gateway.post(
+                "/api/chat", #"{"model":"thinker","stream":false,"messages":[{"role":"user","content":"x"}]}"#)
+            #expect(native.status == .ok)
+            let sent = gateway.upstreamRequests("/api/chat")
+            #expect(sent.count == 3)
+            for request in sent {
+                #expect(request["model"] == "sim-think:latest")
+                #expect(request["options"]?["num_ctx"] == 4096)
+                #expect(request["think"] == false)
+            }
+            #expect(sent.first?["options"]?["temperature"] == 0.9)
+            #expect(sent.last?["options"]?["temperature"] == 0.2)
+
+            // A disabled model is neither callable nor listed, on any API.
+            let disabled = try await gateway.post(
+                "/v1/chat/completions", #"{"model":"sim-chat","messages":[{"role":"user","content":"x"}]}"#)
+            #expect(disabled.status == .notFound)
+            #expect(try await gateway.post("/api/chat", #"{"model":"sim-chat","messages":[]}"#).status == .notFound)
+            let listing = try await gateway.client.execute(uri: "/v1/models", method: .get)
+            let ids = try JSONDecoder().decode(ModelList.self, from: Data(buffer: listing.body)).data.map(\.id)
+            #expect(!ids.contains("sim-chat:latest"))
+            #expect(ids.contains("thinker"))
+        }
+    }
+}
