@@ -28,19 +28,36 @@ def start_listening_process(args, env, name):
     raise RuntimeError(f"{name} exited before listening: {process.stderr.read()}")
 
 
+GATEWAY_BIN = os.environ.get("OLLAMA_GATEWAY_BIN", str(REPO / ".build/debug/ollama-gateway"))
+
+
 @pytest.fixture(scope="session")
-def gateway(sim):
-    binary = os.environ.get("OLLAMA_GATEWAY_BIN", str(REPO / ".build/debug/ollama-gateway"))
-    data_dir = tempfile.mkdtemp(prefix="gateway-e2e-")
+def gateway_data_dir():
+    return tempfile.mkdtemp(prefix="gateway-e2e-")
+
+
+@pytest.fixture(scope="session")
+def api_key(gateway_data_dir):
+    """A key made as users make one: `keys create` prints it alone on its last line."""
+    result = subprocess.run(
+        [GATEWAY_BIN, "keys", "create", "--name", "e2e", "--data-dir", gateway_data_dir],
+        capture_output=True, text=True, check=True, env={**os.environ, "BCRYPT_COST": "4"},
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="session")
+def gateway(sim, gateway_data_dir, api_key):
+    """The gateway as users run it: keys required, usage recorded."""
     env = dict(os.environ)
     env.update({
         "IMAGE_FETCH_ALLOW_PRIVATE": "true",  # the image server below is on loopback
         "MAX_BODY_BYTES": str(1024 * 1024),
         "LOG_LEVEL": "warning",
-        "REQUIRE_API_KEY": "false",
+        "BCRYPT_COST": "4",
     })
     process, url = start_listening_process(
-        [binary, "serve", "--port", "0", "--ollama-url", sim, "--data-dir", data_dir], env, "ollama-gateway"
+        [GATEWAY_BIN, "serve", "--port", "0", "--ollama-url", sim, "--data-dir", gateway_data_dir], env, "ollama-gateway"
     )
     yield url
     process.terminate()
@@ -48,19 +65,27 @@ def gateway(sim):
 
 
 @pytest.fixture
-def openai_client(gateway, reset_sim):
+def openai_client(gateway, api_key, reset_sim):
     """A client of the gateway's OpenAI API; each test starts with a simulator without faults or records."""
     import openai
 
-    return openai.OpenAI(base_url=gateway + "/v1", api_key="sk-test", max_retries=0, timeout=30)
+    return openai.OpenAI(base_url=gateway + "/v1", api_key=api_key, max_retries=0, timeout=30)
 
 
 @pytest.fixture
-def anthropic_client(gateway, reset_sim):
+def anthropic_client(gateway, api_key, reset_sim):
     """A client of the gateway's Anthropic API; each test starts with a simulator without faults or records."""
     import anthropic
 
-    return anthropic.Anthropic(base_url=gateway, api_key="sk-test", max_retries=0, timeout=30)
+    return anthropic.Anthropic(base_url=gateway, api_key=api_key, max_retries=0, timeout=30)
+
+
+@pytest.fixture
+def ollama_client(gateway, api_key, reset_sim):
+    """The official `ollama` client against the gateway's native API, with a gateway key."""
+    import ollama
+
+    return ollama.Client(host=gateway, headers={"Authorization": f"Bearer {api_key}"})
 
 
 @pytest.fixture
