@@ -18,13 +18,17 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start the gateway (the default command).",
         discussion: """
-            Every option can also be set with the environment variable named in its help, or in a .env file in the
-            working directory. Further settings (environment or .env only): \
-            MAX_BODY_BYTES, REQUEST_TIMEOUT_MS, STREAM_IDLE_TIMEOUT_MS, UPSTREAM_CONNECT_TIMEOUT_MS, \
-            OLLAMA_AUTH_HEADER, REASONING_FORMAT, IMAGE_FETCH_ALLOW_PRIVATE, IMAGE_FETCH_MAX_BYTES, \
-            IMAGE_FETCH_TIMEOUT_MS, LOG_LEVEL, DEMO_SIM_PORT. See the README.
+            Every option can also be set with the environment variable named in its help, or in a .env file in the \
+            working directory (flags win over the environment, which wins over .env). Settings without a flag: \
+            \(Serve.settingsWithoutFlag.joined(separator: ", ")). The README explains each.
             """
     )
+
+    /// Environment names of the settings that have no flag of their own, for `--help`.
+    static let settingsWithoutFlag: [String] = {
+        let flags: Set = ["HOST", "PORT", "OLLAMA_URL", "DATA_DIR", "DEMO", "REASONING_FORMAT", "LOG_LEVEL"]
+        return GatewayConfiguration.environmentNames.filter { !flags.contains($0) }
+    }()
 
     @Option(help: "Address to listen on (HOST, default 127.0.0.1).")
     var host: String?
