@@ -42,6 +42,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "GatewayAPI", "GatewayStore",
+                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
                 .product(name: "Mustache", package: "swift-mustache"),

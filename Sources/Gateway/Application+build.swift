@@ -16,6 +16,7 @@ public struct GatewayServices: Sendable {
     public let runtime: RuntimeSettings
     public let access: APIAccess
     public let usage: UsageRecorder
+    public let metrics: GatewayMetrics
     public let logger: Logger
 }
 
@@ -54,14 +55,15 @@ public func buildApplication(
     let authenticator = APIKeyAuthenticator(keys: store.apiKeys, cacheLifetime: configuration.keyCacheLifetime, logger: logger)
     // Several instances share one PostgreSQL: their rate windows must be shared too.
     let limiter = KeyLimiter(shared: database.engine == .postgres ? store.rateLimits : nil)
-    let usage = UsageRecorder(store: store, limiter: limiter, authenticator: authenticator, logger: logger)
+    let metrics = GatewayMetrics()
+    let usage = UsageRecorder(store: store, limiter: limiter, authenticator: authenticator, metrics: metrics, logger: logger)
     let services = GatewayServices(
         configuration: configuration, upstream: upstream, store: store, models: registry,
         images: ImageFetcher(policy: configuration.imageFetch, logger: logger),
         settings: ChatSettings(configuration: configuration, runtime: runtime), runtime: runtime,
         access: APIAccess(
             authenticator: authenticator, limiter: limiter, sink: usage, requireKey: configuration.requireAPIKey),
-        usage: usage, logger: logger)
+        usage: usage, metrics: metrics, logger: logger)
 
     return Application(
         router: buildRouter(services),
@@ -85,7 +87,9 @@ public func buildApplication(
 /// The routes of every API surface.
 public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestContext> {
     let router = Router(context: GatewayRequestContext.self)
-    HealthController(upstream: services.upstream).addRoutes(to: router.group("health"))
+    HealthController(upstream: services.upstream, database: services.store.database).addRoutes(to: router.group("health"))
+    MetricsController(metrics: services.metrics, usage: services.usage, token: services.configuration.metricsToken)
+        .addRoutes(to: router)
     OpenAIController(
         upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,
         access: services.access

@@ -21,7 +21,7 @@ public struct APIAccessMiddleware: RouterMiddleware {
         // Every request is accounted, refused ones included.
         let ticket = RequestTicket(
             event: UsageEvent(
-                requestID: context.id, time: Date(), endpoint: request.uri.path, streamed: false, status: 0,
+                requestID: context.id, time: Date(), endpoint: context.endpointPath ?? request.uri.path, streamed: false, status: 0,
                 promptTokens: 0, completionTokens: 0, cancelled: false, latency: .zero,
                 clientAddress: context.remoteAddress, userAgent: request.headers[.userAgent]),
             sink: access.sink)

@@ -47,6 +47,7 @@ public final class RequestTicket: Sendable {
             $0.finishedByBody = true
             $0.event.streamed = true
         }
+        sink.streamStarted()
     }
 
     var isFinishedByBody: Bool { state.withLock { $0.finishedByBody } }
@@ -83,5 +84,6 @@ public final class RequestTicket: Sendable {
 
 /// Where finished requests go: the limiter, the key counters, the usage log.
 public protocol UsageSink: Sendable {
+    func streamStarted()
     func requestFinished(_ event: UsageEvent, key: AuthenticatedKey?)
 }

@@ -16,18 +16,20 @@ public final class UsageRecorder: UsageSink, Service {
     let store: GatewayStore
     let limiter: KeyLimiter
     let authenticator: APIKeyAuthenticator
+    let metrics: GatewayMetrics
     let capacity: Int
     let batchInterval: Duration
     let logger: Logger
     private let queue = Mutex(Queue())
 
     public init(
-        store: GatewayStore, limiter: KeyLimiter, authenticator: APIKeyAuthenticator, capacity: Int = 50_000,
-        batchInterval: Duration = .milliseconds(500), logger: Logger
+        store: GatewayStore, limiter: KeyLimiter, authenticator: APIKeyAuthenticator, metrics: GatewayMetrics,
+        capacity: Int = 50_000, batchInterval: Duration = .milliseconds(500), logger: Logger
     ) {
         self.store = store
         self.limiter = limiter
         self.authenticator = authenticator
+        self.metrics = metrics
         self.capacity = capacity
         self.batchInterval = batchInterval
         self.logger = logger
@@ -38,7 +40,22 @@ public final class UsageRecorder: UsageSink, Service {
         queue.withLock { ($0.events.count, $0.dropped) }
     }
 
+    public func streamStarted() {
+        metrics.streamStarted()
+    }
+
     public func requestFinished(_ event: UsageEvent, key: AuthenticatedKey?) {
+        metrics.record(event)
+        // One line per request; never the key, a prompt or an image.
+        logger.info(
+            "request",
+            metadata: [
+                "request.id": "\(event.requestID)", "key.id": "\(event.keyID ?? "-")",
+                "model": "\(event.modelRequested ?? "-")", "route": "\(event.endpoint)", "status": "\(event.status)",
+                "duration_ms": "\(event.latency.components.seconds * 1000 + event.latency.components.attoseconds / 1_000_000_000_000_000)",
+                "tokens.in": "\(event.promptTokens)", "tokens.out": "\(event.completionTokens)",
+                "stream": "\(event.streamed)", "cancelled": "\(event.cancelled)",
+            ])
         if let key {
             limiter.finish(key, tokens: event.totalTokens)
             authenticator.noteTokens(event.totalTokens, forKey: key.id)

@@ -154,7 +154,10 @@ struct APIKeyLiveTests {
                 let slow = #"{"model":"sim-chat","messages":[{"role":"user","content":"hi"}],"options":{"sim_fault":"slow_first_token","sim_delay_ms":800}}"#
                 let quick = #"{"model":"sim-chat","messages":[{"role":"user","content":"hi"}]}"#
                 async let first = send(slow)
-                try await Task.sleep(for: .milliseconds(300))
+                // Once Ollama has the first request, it holds the key's only slot.
+                for _ in 0..<100 where gateway.sim.recorder.requests(path: "/api/chat").isEmpty {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
                 let second = try await send(quick)
                 #expect(second.status == .tooManyRequests)
                 #expect(second.headers.first(name: "Retry-After") != nil)

@@ -379,7 +379,8 @@ struct AnthropicMessagesLiveTests {
             let events = try events(response)
             checkAnthropicGrammar(events)
             let pings = events.filter { $0 == .ping }.count
-            #expect(pings >= 3 && pings <= 8, "\(pings) pings")
+            // About one per interval while the model is silent (a loaded machine stretches the silence).
+            #expect(pings >= 3 && pings <= 50, "\(pings) pings")
             #expect(events[1] == .ping, "the pings come before the first block")
             #expect(try accumulate(events).content == [.text("You said: Hello there")])
         }

@@ -1,0 +1,82 @@
+import Prometheus
+import Synchronization
+
+/// The gateway's Prometheus metrics. Labels stay low-cardinality: routes are route patterns, models
+/// are Ollama's model names (as many as Ollama has), statuses are HTTP codes.
+public final class GatewayMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let streams: Gauge
+    private let queueDepth: Gauge
+    private let queueDropped: Gauge
+
+    static let latencyBuckets: [Duration] = [
+        .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+        .seconds(2), .seconds(5), .seconds(10), .seconds(30), .seconds(60), .seconds(120), .seconds(300),
+    ]
+
+    public init() {
+        streams = registry.makeGauge(descriptor: Self.name("streams_in_flight", unit: "", "Streamed responses being written now."))
+        queueDepth = registry.makeGauge(descriptor: Self.name("usage_queue_depth", unit: "", "Usage records waiting to be written."))
+        queueDropped = registry.makeGauge(
+            descriptor: Self.name("usage_records_dropped", unit: "", "Usage records dropped because the queue was full."))
+    }
+
+    static func name(_ metric: String, unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "gateway", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    func streamStarted() { streams.increment() }
+
+    /// One finished request: its counters, tokens, latencies and, for upstream failures, their kind.
+    func record(_ event: UsageEvent) {
+        let route = event.endpoint
+        let model = event.modelResolved ?? "none"
+        registry.makeCounter(
+            descriptor: Self.name("requests", unit: "total", "API requests by route, model and status."),
+            labels: [("route", route), ("model", model), ("status", String(event.status))]
+        ).increment()
+        if event.promptTokens > 0 {
+            registry.makeCounter(
+                descriptor: Self.name("tokens", unit: "total", "Tokens in (prompt) and out (completion)."),
+                labels: [("direction", "in"), ("model", model)]
+            ).increment(by: Int64(event.promptTokens))
+        }
+        if event.completionTokens > 0 {
+            registry.makeCounter(
+                descriptor: Self.name("tokens", unit: "total", "Tokens in (prompt) and out (completion)."),
+                labels: [("direction", "out"), ("model", model)]
+            ).increment(by: Int64(event.completionTokens))
+        }
+        registry.makeDurationHistogram(
+            descriptor: Self.name("request_duration", unit: "seconds", "Total time of API requests."),
+            labels: [("route", route)], buckets: Self.latencyBuckets
+        ).record(event.latency)
+        if let ttft = event.timeToFirstToken {
+            registry.makeDurationHistogram(
+                descriptor: Self.name("time_to_first_token", unit: "seconds", "Time until the first token reached the client."),
+                labels: [("route", route)], buckets: Self.latencyBuckets
+            ).record(ttft)
+        }
+        if let kind = event.errorType, Self.upstreamKinds.contains(kind) {
+            registry.makeCounter(
+                descriptor: Self.name("upstream_errors", unit: "total", "Failures of Ollama by kind."),
+                labels: [("kind", kind)]
+            ).increment()
+        }
+        if event.streamed { streams.decrement() }
+    }
+
+    static let upstreamKinds: Set<String> = [
+        GatewayError.Kind.upstreamUnavailable.rawValue, GatewayError.Kind.upstreamError.rawValue,
+        GatewayError.Kind.overloaded.rawValue, GatewayError.Kind.timeout.rawValue,
+    ]
+
+    /// The exposition text, with the usage queue's state read now.
+    func render(queue: (queued: Int, dropped: Int)) -> [UInt8] {
+        queueDepth.set(Double(queue.queued))
+        queueDropped.set(Double(queue.dropped))
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}
