@@ -181,6 +181,7 @@ public struct AnthropicController: Sendable {
                                 }
                                 try await writer.write(AnthropicStreamRelay.encode(events))
                                 ticket?.markFirstToken()
+                                for case .contentBlockDelta in events { ticket?.noteProduced() }
                             }
                             ticket?.finish(status: 200)
                         } catch let error as GatewayError {

@@ -182,6 +182,7 @@ public struct OllamaNativeController: Sendable {
             out.writeStaticString("\n")
             try await writer.write(out)
             ticket?.markFirstToken()
+            if !finished { ticket?.noteProduced() }
         }
     }
 

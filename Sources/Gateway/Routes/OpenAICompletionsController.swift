@@ -124,6 +124,7 @@ struct OpenAICompletionStreamRelay: Sendable {
                         let chunk = try OllamaClient.decodeLine(line, as: OllamaGenerateChunk.self, error: \.error)
                         try await write(translator.translate(chunk), to: &writer)
                         ticket?.markFirstToken()
+                        if !chunk.done { ticket?.noteProduced() }
                         return chunk.done
                     }
                 }

@@ -185,6 +185,7 @@ struct OpenAIChatStreamRelay: Sendable {
         if out.readableBytes > 0 {
             try await writer.write(out)
             ticket?.markFirstToken()
+            if !chunk.done { ticket?.noteProduced() }
         }
         return chunk.done
     }

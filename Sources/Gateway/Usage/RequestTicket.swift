@@ -14,6 +14,9 @@ public final class RequestTicket: Sendable {
         var firstToken: ContinuousClock.Instant?
         /// The key whose limits the request holds, once admitted.
         var admittedKey: AuthenticatedKey?
+        /// Output lines relayed so far: Ollama streams one token a line, so a stream the client
+        /// abandons (no final counts) is accounted by them.
+        var producedLines = 0
     }
 
     let started = ContinuousClock.now
@@ -57,6 +60,11 @@ public final class RequestTicket: Sendable {
         state.withLock { if $0.firstToken == nil { $0.firstToken = .now } }
     }
 
+    /// One line of model output reached the client.
+    public func noteProduced() {
+        state.withLock { $0.producedLines += 1 }
+    }
+
     /// Ollama's token counts, as soon as they are known.
     public func setTokens(prompt: Int, completion: Int) {
         state.withLock {
@@ -75,6 +83,7 @@ public final class RequestTicket: Sendable {
             state.event.cancelled = cancelled
             state.event.latency = .now - started
             state.event.timeToFirstToken = state.firstToken.map { $0 - started }
+            if state.event.completionTokens == 0 { state.event.completionTokens = state.producedLines }
             return (state.event, state.admittedKey)
         }
         guard let (event, key) = finished else { return }

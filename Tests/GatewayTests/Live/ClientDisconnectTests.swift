@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Gateway
+import GatewayStore
 import NIOCore
 import NIOPosix
 import OllamaSim
@@ -31,5 +32,42 @@ struct ClientDisconnectTests {
             #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(2)))
             #expect(gateway.sim.recorder.requests(path: "/api/chat").count == 1)
         }
+    }
+}
+
+@Suite("An abandoned stream is accounted", .timeLimit(.minutes(1)))
+struct AbandonedStreamAccountingTests {
+    @Test func theTokensProducedUntilThenCount() async throws {
+        let dataDirectory = FileManagerTemp.directory()
+        let database = try await GatewayDatabase.open(.sqlite(dataDirectory: dataDirectory), logger: TestGateway.logger)
+        let store = GatewayStore(database: database)
+        let issued = try await store.apiKeys.create(APIKeySettings(name: "walker"))
+        let simulator = SimulatorConfiguration(tokenInterval: .milliseconds(30), answerTokens: 200)
+        try await LiveGateway.run(simulator: simulator, { $0.dataDirectory = dataDirectory }) { gateway in
+            let port = try #require(gateway.client.port)
+            let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            do {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
+                request.method = .POST
+                request.headers.add(name: "Authorization", value: "Bearer \(issued.secret.value)")
+                request.body = .bytes(ByteBuffer(string: #"{"model":"sim-chat","stream":true,"messages":[{"role":"user","content":"Talk"}]}"#))
+                let response = try await http.execute(request, timeout: .seconds(10))
+                var iterator = response.body.makeAsyncIterator()
+                var received = 0
+                while received < 5, let chunk = try await iterator.next() {
+                    received += String(buffer: chunk).components(separatedBy: "data: ").count - 1
+                }
+            }
+            try await http.shutdown()
+            #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(2)))
+            var used = 0
+            for _ in 0..<40 {
+                used = try await store.apiKeys.get(id: issued.record.id)?.tokensUsed ?? 0
+                if used > 0 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(used >= 4 && used < 200, "\(used) tokens: what was produced before the client left")
+        }
+        try await database.shutdown()
     }
 }
