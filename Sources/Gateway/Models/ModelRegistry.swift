@@ -15,6 +15,8 @@ public final class ModelRegistry: ModelDirectory {
         var shown: [String: OllamaShowResponse] = [:]
         var lastRefresh: ContinuousClock.Instant?
         var lastRefreshFailed = false
+        /// Whether any refresh has succeeded yet.
+        var loaded = false
     }
 
     let upstream: OllamaClient
@@ -71,6 +73,7 @@ public final class ModelRegistry: ModelDirectory {
                 state.index = Self.index(models: models, settings: settings)
                 state.lastRefresh = .now
                 state.lastRefreshFailed = false
+                state.loaded = true
             }
             logger.debug("models refreshed", metadata: ["models.count": "\(tags.models.count)"])
         } catch {
@@ -148,9 +151,10 @@ public final class ModelRegistry: ModelDirectory {
 
     // MARK: - Listing and settings
 
-    /// A listing asked for before the start-up refresh ended must not come back empty.
+    /// A listing asked for before any refresh succeeded (the start-up one may still run, or may
+    /// have failed) reads the list itself rather than come back empty.
     private func loadIfNeverLoaded() async {
-        guard state.withLock({ $0.lastRefresh == nil }) else { return }
+        guard !state.withLock({ $0.loaded }), refreshAllowed() || state.withLock({ $0.lastRefresh == nil }) else { return }
         do {
             try await refresh()
         } catch {
