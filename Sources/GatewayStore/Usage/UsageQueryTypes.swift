@@ -303,14 +303,15 @@ public struct UsageLogPage: Sendable, Hashable, Codable {
     }
 }
 
-/// How long usage is kept, per table. The log is the largest; the roll-ups are small and can answer
-/// totals long after the log rows are gone.
+/// How long usage is kept, per table, in days; `nil` keeps that table forever. The log is the largest;
+/// the roll-ups are small and answer totals long after the log rows are gone. A roll-up bucket is
+/// removed once it lies entirely before its cut-off.
 public struct UsageRetention: Sendable, Hashable, Codable {
-    public var logDays: Int
-    public var hourlyDays: Int
-    public var dailyDays: Int
+    public var logDays: Int?
+    public var hourlyDays: Int?
+    public var dailyDays: Int?
 
-    public init(logDays: Int = 30, hourlyDays: Int = 90, dailyDays: Int = 730) {
+    public init(logDays: Int? = 30, hourlyDays: Int? = 90, dailyDays: Int? = 730) {
         self.logDays = logDays
         self.hourlyDays = hourlyDays
         self.dailyDays = dailyDays
