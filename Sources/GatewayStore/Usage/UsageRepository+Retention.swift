@@ -62,3 +62,13 @@ extension UsageRepository {
         }
     }
 }
+
+extension UsageRepository {
+    /// Refreshes the planner's statistics of the usage tables (`ANALYZE`). PostgreSQL's autovacuum does
+    /// this by itself; on SQLite, run it after a bulk load or a large prune (it reads the tables once).
+    public func analyze() async throws {
+        for table in ["usage_log", RollupTable.hourly.rawValue, RollupTable.daily.rawValue] {
+            try await sql.raw("ANALYZE \(unsafeRaw: table)").run()
+        }
+    }
+}
