@@ -101,6 +101,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Times the usage queries on a million rows: bench/usage-queries/run.sh.
+        .executableTarget(
+            name: "usage-bench",
+            dependencies: ["GatewayStore"],
+            path: "bench/usage-queries/Sources",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

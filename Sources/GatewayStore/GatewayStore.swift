@@ -9,7 +9,8 @@ public struct GatewayStore: Sendable {
     public let modelSettings: ModelSettingsRepository
     public let auditLog: AuditLogRepository
     public let rateLimits: RateLimitRepository
-    // Usage records (per-request accounting and roll-ups) join here as `usage`.
+    /// Per-request accounting: the usage log and its hourly and daily roll-ups.
+    public let usage: UsageRepository
 
     public init(
         database: GatewayDatabase,
@@ -25,5 +26,6 @@ public struct GatewayStore: Sendable {
         self.modelSettings = ModelSettingsRepository(database: database)
         self.auditLog = AuditLogRepository(database: database)
         self.rateLimits = RateLimitRepository(database: database)
+        self.usage = UsageRepository(database: database)
     }
 }

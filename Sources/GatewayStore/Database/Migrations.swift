@@ -138,7 +138,57 @@ extension Migration {
                 "CREATE INDEX rate_limit_windows_start ON rate_limit_windows (window_start)",
             ]
         },
-        // Next: usage records (per-request tokens and latency, with roll-ups by hour and day so that
-        // the admin UI never scans raw rows). Add them here as version 2.
+        // Usage accounting: one row per API request, and roll-ups by hour and by day so that totals,
+        // time series and percentiles never scan the log (see docs/usage.md).
+        Migration(version: 2, name: "usage log and roll-ups") { dialect in
+            [
+                """
+                CREATE TABLE usage_log (
+                    id \(dialect.identityPrimaryKey),
+                    occurred_at BIGINT NOT NULL,
+                    request_id TEXT NOT NULL,
+                    key_id TEXT,
+                    model_requested TEXT,
+                    model_resolved TEXT,
+                    endpoint TEXT NOT NULL,
+                    streamed BOOLEAN NOT NULL,
+                    status BIGINT NOT NULL,
+                    error_type TEXT,
+                    prompt_tokens BIGINT NOT NULL,
+                    completion_tokens BIGINT NOT NULL,
+                    cancelled BOOLEAN NOT NULL,
+                    latency_ms DOUBLE PRECISION NOT NULL,
+                    ttft_ms DOUBLE PRECISION,
+                    tokens_per_second DOUBLE PRECISION,
+                    client_address TEXT,
+                    user_agent TEXT
+                )
+                """,
+                // The log is read newest first by keyset (occurred_at, id), alone or after one equality
+                // filter; each index ends with the keyset so that a page is one index range.
+                "CREATE INDEX usage_log_time ON usage_log (occurred_at, id)",
+                "CREATE INDEX usage_log_key ON usage_log (key_id, occurred_at, id)",
+                "CREATE INDEX usage_log_model ON usage_log ((\(UsageSchema.logModelExpression)), occurred_at, id)",
+                "CREATE INDEX usage_log_endpoint ON usage_log (endpoint, occurred_at, id)",
+                "CREATE INDEX usage_log_status ON usage_log (status, occurred_at, id)",
+                "CREATE INDEX usage_log_request ON usage_log (request_id)",
+            ] + ["usage_hourly", "usage_daily"].flatMap { table in
+                [
+                    """
+                    CREATE TABLE \(table) (
+                        bucket_start BIGINT NOT NULL,
+                        key_id TEXT NOT NULL,
+                        model TEXT NOT NULL,
+                        endpoint TEXT NOT NULL,
+                        status BIGINT NOT NULL,
+                        \(UsageSchema.rollupValueColumnsDDL),
+                        PRIMARY KEY (bucket_start, key_id, model, endpoint, status)
+                    )
+                    """,
+                    "CREATE INDEX \(table)_key ON \(table) (key_id, bucket_start)",
+                    "CREATE INDEX \(table)_model ON \(table) (model, bucket_start)",
+                ]
+            }
+        },
     ]
 }
