@@ -70,6 +70,7 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ollama-gateway"),
         services: extraServices + [
             ModelRefreshService(registry: registry, interval: configuration.modelRefreshInterval, logger: logger),
+            UsageRetentionService(usage: store.usage, retention: configuration.usageRetention, logger: logger),
             // Listed before the server, so they stop after it has drained its requests.
             usage,
             CloseOnShutdownService(name: "database") { try await database.shutdown() },

@@ -53,6 +53,7 @@ public struct AdminController: Sendable {
         group.post("models/refresh", use: refreshModels)
         group.put("models/**", use: updateModel)
         group.get("audit", use: queryAudit)
+        addUsageRoutes(to: group)
     }
 
     func audit(

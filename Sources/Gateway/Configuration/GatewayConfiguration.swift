@@ -1,4 +1,5 @@
 import Configuration
+import GatewayStore
 import Foundation
 import Logging
 
@@ -29,6 +30,8 @@ public struct GatewayConfiguration: Sendable {
     /// How long a checked key is trusted before the database is asked again (revocations take this long
     /// to reach other instances; on the instance that made the change they apply at once).
     public var keyCacheLifetime: Duration = .seconds(10)
+    /// How long the usage log (per request) and its hourly and daily summaries are kept, in days.
+    public var usageRetention = UsageRetention()
     /// The bearer token `/metrics` requires; without one, only loopback clients may read it.
     public var metricsToken: String?
     /// Let API clients pull, push, create, copy and delete models through the native API.
@@ -81,7 +84,8 @@ extension GatewayConfiguration {
     /// The environment names of every setting, for `--help` and the README.
     public static let environmentNames: [String] = [
         "HOST", "PORT", "OLLAMA_URL", "DATA_DIR", "DATABASE_URL", "ADMIN_PASSWORD", "REQUIRE_API_KEY",
-        "KEY_CACHE_TTL_MS", "METRICS_TOKEN", "ALLOW_MODEL_MANAGEMENT", "DEMO", "DEMO_SIM_PORT", "MAX_BODY_BYTES", "REQUEST_TIMEOUT_MS",
+        "KEY_CACHE_TTL_MS", "USAGE_RETENTION_DAYS",
+        "USAGE_HOURLY_RETENTION_DAYS", "USAGE_DAILY_RETENTION_DAYS", "METRICS_TOKEN", "ALLOW_MODEL_MANAGEMENT", "DEMO", "DEMO_SIM_PORT", "MAX_BODY_BYTES", "REQUEST_TIMEOUT_MS",
         "STREAM_IDLE_TIMEOUT_MS", "STREAM_PING_INTERVAL_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "OLLAMA_AUTH_HEADER",
         "REASONING_FORMAT",
         "MODEL_REFRESH_INTERVAL_S", "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
@@ -112,6 +116,10 @@ extension GatewayConfiguration {
         keyCacheLifetime = .milliseconds(reader.int(forKey: "key.cache.ttl.ms", default: 10_000))
         allowModelManagement = reader.bool(forKey: "allow.model.management", default: false)
         metricsToken = reader.string(forKey: "metrics.token", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        usageRetention = UsageRetention(
+            logDays: reader.int(forKey: "usage.retention.days", default: 30),
+            hourlyDays: reader.int(forKey: "usage.hourly.retention.days", default: 90),
+            dailyDays: reader.int(forKey: "usage.daily.retention.days", default: 730))
         demo = reader.bool(forKey: "demo", default: demo)
         demoSimulatorPort = reader.int(forKey: "demo.sim.port", default: demoSimulatorPort)
         maxBodyBytes = reader.int(forKey: "max.body.bytes", default: maxBodyBytes)

@@ -91,6 +91,21 @@ public final class UsageRecorder: UsageSink, Service {
             return queue.events
         }
         guard !batch.isEmpty else { return }
+        do {
+            try await store.usage.insert(batch.map { UsageRecord($0.0) })
+        } catch {
+            // Put the batch back (within the queue's bound) so a database hiccup loses nothing.
+            let requeued = queue.withLock { queue in
+                let room = max(0, capacity - queue.events.count)
+                queue.events.insert(contentsOf: batch.prefix(room), at: 0)
+                queue.dropped += batch.count - min(room, batch.count)
+                return min(room, batch.count)
+            }
+            logger.error(
+                "could not write usage records; will retry",
+                metadata: ["error": "\(error)", "usage.requeued": "\(requeued)"])
+            return
+        }
         var perKey: [String: (tokens: Int, last: Date)] = [:]
         for (event, keyID) in batch {
             guard let keyID else { continue }
@@ -107,5 +122,20 @@ public final class UsageRecorder: UsageSink, Service {
                 logger.error("could not record key usage", metadata: ["key.id": "\(keyID)", "error": "\(error)"])
             }
         }
+    }
+}
+
+extension UsageRecord {
+    init(_ event: UsageEvent) {
+        func milliseconds(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+        }
+        self.init(
+            time: event.time, requestID: event.requestID, keyID: event.keyID, modelRequested: event.modelRequested,
+            modelResolved: event.modelResolved, endpoint: event.endpoint, streamed: event.streamed, status: event.status,
+            errorType: event.errorType, promptTokens: event.promptTokens, completionTokens: event.completionTokens,
+            cancelled: event.cancelled, latencyMs: milliseconds(event.latency),
+            timeToFirstTokenMs: event.timeToFirstToken.map(milliseconds), tokensPerSecond: event.tokensPerSecond,
+            clientAddress: event.clientAddress, userAgent: event.userAgent)
     }
 }
