@@ -68,18 +68,19 @@ public func buildApplication(
     return Application(
         router: buildRouter(services),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ollama-gateway"),
+        // A graceful shutdown stops the server first (draining its requests), then these services in
+        // reverse order: the usage recorder flushes while the database is still open, and the
+        // database and the HTTP client close last.
         services: extraServices + [
-            ModelRefreshService(registry: registry, interval: configuration.modelRefreshInterval, logger: logger),
-            UsageRetentionService(usage: store.usage, retention: configuration.usageRetention, logger: logger),
-            // Listed before the server, so they stop after it has drained its requests.
-            usage,
             CloseOnShutdownService(name: "database") { try await database.shutdown() },
             CloseOnShutdownService(name: "http-client") { try await http.shutdown() },
-            // Listed after the database, so it stops before the database closes.
+            ModelRefreshService(registry: registry, interval: configuration.modelRefreshInterval, logger: logger),
+            UsageRetentionService(usage: store.usage, retention: configuration.usageRetention, logger: logger),
             AdminMaintenanceService(
                 store: store, settings: savedSettings,
                 throttle: LoginThrottle(attempts: store.loginAttempts, configuration: configuration.admin),
                 interval: .seconds(30), logger: logger),
+            usage,
         ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)

@@ -16,10 +16,10 @@ struct AdminMaintenanceService: Service {
     let pruneEvery = 20
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var round = 0
             while !Task.isCancelled {
-                try await Task.sleep(for: interval)
+                try? await Task.sleep(for: interval)
                 round += 1
                 do {
                     try await settings.reload(logger: logger)

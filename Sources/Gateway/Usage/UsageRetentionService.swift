@@ -9,7 +9,7 @@ struct UsageRetentionService: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
                     let pruned = try await usage.prune(olderThan: retention)
@@ -24,7 +24,7 @@ struct UsageRetentionService: Service {
                 } catch {
                     logger.warning("could not prune usage", metadata: ["error": "\(error)"])
                 }
-                try await Task.sleep(for: .seconds(3600))
+                try? await Task.sleep(for: .seconds(3600))
             }
         }
     }
