@@ -154,7 +154,7 @@ public final class ModelRegistry: ModelDirectory {
     /// A listing asked for before any refresh succeeded (the start-up one may still run, or may
     /// have failed) reads the list itself rather than come back empty.
     private func loadIfNeverLoaded() async {
-        guard !state.withLock({ $0.loaded }), refreshAllowed() || state.withLock({ $0.lastRefresh == nil }) else { return }
+        guard !state.withLock({ $0.loaded }) else { return }
         do {
             try await refresh()
         } catch {

@@ -45,13 +45,7 @@ public struct AnthropicController: Sendable {
     }
 
     func prepare(_ request: inout Request, context: Context, requireMaxTokens: Bool) async throws -> Prepared {
-        let body = try await request.collectBody(upTo: settings.maxBodyBytes)
-        let messages: AnthropicMessagesRequest
-        do {
-            messages = try JSONWire.decode(AnthropicMessagesRequest.self, from: body)
-        } catch {
-            throw GatewayError.decoding(error)
-        }
+        let messages = try await request.decodeAPIBody(AnthropicMessagesRequest.self, limit: settings.maxBodyBytes)
         // Checked before any upstream work, so a request without it never reaches Ollama.
         if requireMaxTokens, messages.maxTokens == nil {
             throw GatewayError.invalid("'max_tokens' is required.", param: "max_tokens")
@@ -152,53 +146,41 @@ public struct AnthropicController: Sendable {
         let renderer = self.renderer
         let inbound = request
         let ticket = context.ticket
-        ticket?.finishWithBody()
-        return Response(
-            status: .ok, headers: ServerSentEvents.headers,
-            body: ResponseBody { writer in
-                // A client that goes away cancels the relay, which cancels the upstream request.
+        return Response.apiStream(headers: ServerSentEvents.headers, request: inbound, ticket: ticket) { writer in
+            try await withTaskCancellationHandler {
+                var translator = AnthropicStreamTranslator(style: style)
+                try await writer.write(AnthropicStreamRelay.encode([translator.start()]))
                 do {
-                try await inbound.body.consumeWithCancellationOnInboundClose { _ in
-                    try await withTaskCancellationHandler {
-                        var translator = AnthropicStreamTranslator(style: style)
-                        try await writer.write(AnthropicStreamRelay.encode([translator.start()]))
-                        do {
-                            // Still loading: ping until Ollama answers.
-                            var answer = handoff.result
-                            while answer == nil {
-                                await handoff.wait(upTo: ping)
-                                try Task.checkCancellation()
-                                answer = handoff.result
-                                if answer == nil { try await writer.write(AnthropicStreamRelay.encode([.ping])) }
-                            }
-                            let upstreamResponse = try answer!.get()
-                            let remaining = timeout - (ContinuousClock.now - started)
-                            try await relay.run(
-                                response: upstreamResponse, translator: &translator, deadline: remaining, idle: idle, ping: ping
-                            ) { events in
-                                for case .messageDelta(_, _, let usage) in events {
-                                    ticket?.setTokens(prompt: usage.inputTokens ?? 0, completion: usage.outputTokens)
-                                }
-                                try await writer.write(AnthropicStreamRelay.encode(events))
-                                ticket?.markFirstToken()
-                                for case .contentBlockDelta in events { ticket?.noteProduced() }
-                            }
-                            ticket?.finish(status: 200)
-                        } catch let error as GatewayError {
-                            // After the first byte the status is sent: the failure travels as the last event.
-                            ticket?.finish(status: 200, error: error)
-                            try await writer.write(renderer.streamEvent(for: error))
-                        }
-                    } onCancel: {
-                        call.cancel()
+                    // Still loading: ping until Ollama answers.
+                    var answer = handoff.result
+                    while answer == nil {
+                        await handoff.wait(upTo: ping)
+                        try Task.checkCancellation()
+                        answer = handoff.result
+                        if answer == nil { try await writer.write(AnthropicStreamRelay.encode([.ping])) }
                     }
+                    let upstreamResponse = try answer!.get()
+                    let remaining = timeout - (ContinuousClock.now - started)
+                    try await relay.run(
+                        response: upstreamResponse, translator: &translator, deadline: remaining, idle: idle, ping: ping
+                    ) { events in
+                        for case .messageDelta(_, _, let usage) in events {
+                            ticket?.setTokens(prompt: usage.inputTokens ?? 0, completion: usage.outputTokens)
+                        }
+                        try await writer.write(AnthropicStreamRelay.encode(events))
+                        ticket?.markFirstToken()
+                        for case .contentBlockDelta in events { ticket?.noteProduced() }
+                    }
+                    ticket?.finish(status: 200)
+                } catch let error as GatewayError {
+                    // After the first byte the status is sent: the failure travels as the last event.
+                    ticket?.finish(status: 200, error: error)
+                    try await writer.write(renderer.streamEvent(for: error))
                 }
-                } catch {
-                    ticket?.finish(status: 200, cancelled: true)
-                    throw error
-                }
-                try await writer.finish(nil)
-            })
+            } onCancel: {
+                call.cancel()
+            }
+        }
     }
 
     // MARK: - Token counting

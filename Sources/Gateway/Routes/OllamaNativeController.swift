@@ -102,25 +102,13 @@ public struct OllamaNativeController: Sendable {
         let remaining = timeout - (ContinuousClock.now - started)
         let idle = settings.streamIdleTimeout
         let ticket = context.ticket
-        ticket?.finishWithBody()
-        let inbound = request
         let renderer = renderer
         let client = upstream
-        return Response(
-            status: .ok, headers: [.contentType: "application/x-ndjson"],
-            body: ResponseBody { writer in
-                do {
-                    try await inbound.body.consumeWithCancellationOnInboundClose { _ in
-                        try await Self.relay(
-                            upstreamResponse, rewrite: rewrite, upstream: client, renderer: renderer, ticket: ticket,
-                            writer: &writer, deadline: remaining, idle: idle)
-                    }
-                } catch {
-                    ticket?.finish(status: 200, cancelled: true)
-                    throw error
-                }
-                try await writer.finish(nil)
-            })
+        return Response.apiStream(headers: [.contentType: "application/x-ndjson"], request: request, ticket: ticket) { writer in
+            try await Self.relay(
+                upstreamResponse, rewrite: rewrite, upstream: client, renderer: renderer, ticket: ticket,
+                writer: &writer, deadline: remaining, idle: idle)
+        }
     }
 
     /// Relays Ollama's lines as they come, rewritten only where the client must see something else.

@@ -28,13 +28,7 @@ public struct OpenAICompletionsController: Sendable {
 
     @Sendable func completions(_ request: Request, context: Context) async throws -> Response {
         var request = request
-        let body = try await request.collectBody(upTo: settings.maxBodyBytes)
-        let completion: CompletionRequest
-        do {
-            completion = try JSONWire.decode(CompletionRequest.self, from: body)
-        } catch {
-            throw GatewayError.decoding(error)
-        }
+        let completion = try await request.decodeAPIBody(CompletionRequest.self, limit: settings.maxBodyBytes)
         let model = try await models.resolve(completion.model)
         context.ticket?.setModel(model)
         try context.authorize(model)
@@ -71,22 +65,9 @@ public struct OpenAICompletionsController: Sendable {
             translator: OpenAICompletionStreamTranslator(style: style, echo: plan.echo),
             includeUsage: completion.streamOptions?.includeUsage ?? false, renderer: renderer, ticket: context.ticket)
         let idle = settings.streamIdleTimeout
-        let inbound = request
-        context.ticket?.finishWithBody()
-        return Response(
-            status: .ok, headers: ServerSentEvents.headers,
-            body: ResponseBody { writer in
-                // A client that goes away cancels the relay, which cancels the upstream request.
-                do {
-                    try await inbound.body.consumeWithCancellationOnInboundClose { _ in
-                        try await relay.run(first: first, writer: &writer, deadline: deadline, idle: idle)
-                    }
-                } catch {
-                    relay.ticket?.finish(status: 200, cancelled: true)
-                    throw error
-                }
-                try await writer.finish(nil)
-            })
+        return Response.apiStream(headers: ServerSentEvents.headers, request: request, ticket: context.ticket) { writer in
+            try await relay.run(first: first, writer: &writer, deadline: deadline, idle: idle)
+        }
     }
 }
 

@@ -35,13 +35,7 @@ public struct OpenAIController: Sendable {
 
     @Sendable func chatCompletions(_ request: Request, context: Context) async throws -> Response {
         var request = request
-        let body = try await request.collectBody(upTo: settings.maxBodyBytes)
-        let chat: ChatCompletionRequest
-        do {
-            chat = try JSONWire.decode(ChatCompletionRequest.self, from: body)
-        } catch {
-            throw GatewayError.decoding(error)
-        }
+        let chat = try await request.decodeAPIBody(ChatCompletionRequest.self, limit: settings.maxBodyBytes)
         let style = try responseStyle(for: chat)
         let model = try await models.resolve(chat.model)
         context.ticket?.setModel(model)
@@ -76,22 +70,9 @@ public struct OpenAIController: Sendable {
             upstream: upstream, translator: OpenAIChatStreamTranslator(style: finalStyle), includeUsage: includeUsage,
             renderer: renderer, ticket: context.ticket)
         let idle = settings.streamIdleTimeout
-        let inbound = request
-        context.ticket?.finishWithBody()
-        return Response(
-            status: .ok, headers: ServerSentEvents.headers,
-            body: ResponseBody { writer in
-                // A client that goes away cancels the relay, which cancels the upstream request.
-                do {
-                    try await inbound.body.consumeWithCancellationOnInboundClose { _ in
-                        try await relay.run(response: upstreamResponse, writer: &writer, deadline: remaining, idle: idle)
-                    }
-                } catch {
-                    relay.ticket?.finish(status: 200, cancelled: true)
-                    throw error
-                }
-                try await writer.finish(nil)
-            })
+        return Response.apiStream(headers: ServerSentEvents.headers, request: request, ticket: context.ticket) { writer in
+            try await relay.run(response: upstreamResponse, writer: &writer, deadline: remaining, idle: idle)
+        }
     }
 
     func responseStyle(for chat: ChatCompletionRequest) throws(GatewayError) -> ChatResponseStyle {

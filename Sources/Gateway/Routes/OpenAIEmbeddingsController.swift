@@ -26,13 +26,7 @@ public struct OpenAIEmbeddingsController: Sendable {
 
     @Sendable func embeddings(_ request: Request, context: Context) async throws -> Response {
         var request = request
-        let body = try await request.collectBody(upTo: settings.maxBodyBytes)
-        let embedding: EmbeddingRequest
-        do {
-            embedding = try JSONWire.decode(EmbeddingRequest.self, from: body)
-        } catch {
-            throw GatewayError.decoding(error)
-        }
+        let embedding = try await request.decodeAPIBody(EmbeddingRequest.self, limit: settings.maxBodyBytes)
         let model = try await models.resolve(embedding.model)
         context.ticket?.setModel(model)
         try context.authorize(model)

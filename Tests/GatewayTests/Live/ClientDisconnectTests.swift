@@ -29,7 +29,7 @@ struct ClientDisconnectTests {
             }
             // Leaving the scope drops the body: the connection is closed mid-stream.
             try await http.shutdown()
-            #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(2)))
+            #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(3)))
             #expect(gateway.sim.recorder.requests(path: "/api/chat").count == 1)
         }
     }
@@ -59,7 +59,7 @@ struct AbandonedStreamAccountingTests {
                 }
             }
             try await http.shutdown()
-            #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(2)))
+            #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(3)))
             var used = 0
             for _ in 0..<40 {
                 used = try await store.apiKeys.get(id: issued.record.id)?.tokensUsed ?? 0

@@ -181,7 +181,7 @@ struct OpenAIChatLiveTests {
             #expect(last["error"]?["type"] == "timeout_error")
             #expect(ContinuousClock.now - started < .seconds(15), "a timeout, not the model, ended it")
             // The gateway gave up on Ollama: Ollama must see its connection closed too.
-            #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(2)))
+            #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(3)))
         }
     }
 }

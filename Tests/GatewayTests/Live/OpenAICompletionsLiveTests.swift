@@ -318,7 +318,7 @@ struct OpenAICompletionsLiveTests {
             // The gateway closes its upstream connection, but the simulator only sees a half-closed socket
             // while it stalls and does not always count it (the chat route's test shows the same).
             await withKnownIssue("ollama-sim misses a half-closed connection during a stall", isIntermittent: true) {
-                #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(2)))
+                #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(3)))
             }
         }
     }
@@ -338,7 +338,7 @@ struct OpenAICompletionsLiveTests {
                 #expect(try await iterator.next() != nil)
             }
             try await http.shutdown()
-            #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(2)))
+            #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(3)))
             // The second prompt is never sent.
             #expect(gateway.sim.recorder.requests(path: "/api/generate").count == 1)
         }
