@@ -67,6 +67,9 @@ struct AbandonedStreamAccountingTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(used >= 4 && used < 200, "\(used) tokens: what was produced before the client left")
+            let logged = try #require(try await store.usage.log(UsageLogQuery(limit: 10)).entries.first?.record)
+            #expect(logged.cancelled && logged.streamed)
+            #expect(logged.completionTokens == used)
         }
         try await database.shutdown()
     }

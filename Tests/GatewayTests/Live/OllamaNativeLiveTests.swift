@@ -202,12 +202,25 @@ struct ModelListingLiveTests {
             }
             #expect(sent.first?["options"]?["temperature"] == 0.9)
             #expect(sent.last?["options"]?["temperature"] == 0.2)
+            let completion = try await gateway.post("/v1/completions", #"{"model":"thinker","prompt":"x"}"#)
+            #expect(completion.status == .ok)
+            let generate = try #require(gateway.upstreamRequests("/api/generate").last)
+            #expect(generate["model"] == "sim-think:latest" && generate["options"]?["num_ctx"] == 4096)
+
+            // Embeddings: an alias with its own overrides.
+            #expect(try await admin("/admin/api/models/sim-embed", #"{"aliases":["vectors"],"overrides":{"num_ctx":256}}"#).status == .ok)
+            let embedded = try await gateway.post("/v1/embeddings", #"{"model":"vectors","input":"x"}"#)
+            #expect(embedded.status == .ok)
+            let embed = try #require(gateway.upstreamRequests("/api/embed").last)
+            #expect(embed["model"] == "sim-embed:latest" && embed["options"]?["num_ctx"] == 256)
 
             // A disabled model is neither callable nor listed, on any API.
             let disabled = try await gateway.post(
                 "/v1/chat/completions", #"{"model":"sim-chat","messages":[{"role":"user","content":"x"}]}"#)
             #expect(disabled.status == .notFound)
             #expect(try await gateway.post("/api/chat", #"{"model":"sim-chat","messages":[]}"#).status == .notFound)
+            #expect(try await gateway.post("/v1/completions", #"{"model":"sim-chat","prompt":"x"}"#).status == .notFound)
+            #expect(try await gateway.post("/v1/messages", #"{"model":"sim-chat","max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#).status == .notFound)
             let listing = try await gateway.client.execute(uri: "/v1/models", method: .get)
             let ids = try JSONDecoder().decode(ModelList.self, from: Data(buffer: listing.body)).data.map(\.id)
             #expect(!ids.contains("sim-chat:latest"))

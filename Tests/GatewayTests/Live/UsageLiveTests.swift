@@ -20,6 +20,25 @@ struct UsageLiveTests {
         return entries.map(\.record)
     }
 
+    /// A streamed answer is accounted with the counts of Ollama's last line, as the client saw them.
+    @Test func streamsAreRecordedWithOllamasCounts() async throws {
+        let dataDirectory = FileManagerTemp.directory()
+        let database = try await GatewayDatabase.open(.sqlite(dataDirectory: dataDirectory), logger: TestGateway.logger)
+        let store = GatewayStore(database: database)
+        try await LiveGateway.run({ $0.dataDirectory = dataDirectory }) { gateway in
+            let response = try await gateway.post(
+                "/v1/chat/completions",
+                #"{"model":"sim-chat","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"Hello there"}]}"#)
+            let usage = try #require(SSEEvents(response.body).json.last?["usage"])
+            let record = try #require(try await logEntries(store, count: 1).first)
+            #expect(record.streamed && !record.cancelled)
+            #expect(record.promptTokens == usage["prompt_tokens"]?.intValue)
+            #expect(record.completionTokens == usage["completion_tokens"]?.intValue)
+            #expect(record.timeToFirstTokenMs != nil)
+        }
+        try await database.shutdown()
+    }
+
     @Test func everyRouteIsRecordedWithOllamasCounts() async throws {
         let dataDirectory = FileManagerTemp.directory()
         let database = try await GatewayDatabase.open(.sqlite(dataDirectory: dataDirectory), logger: TestGateway.logger)
