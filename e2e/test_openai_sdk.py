@@ -272,3 +272,14 @@ def test_mid_stream_failure_raises_in_the_sdk(openai_client, fault):
         for chunk in stream:
             received.append(chunk)
     assert received, "the chunks before the failure arrive first"
+
+
+def test_model_listing(openai_client):
+    models = {m.id: m for m in openai_client.models.list()}
+    assert "sim-chat:latest" in models and "sim-embed:latest" in models
+    vision = models["sim-vision:latest"]
+    assert vision.object == "model" and vision.owned_by == "ollama" and vision.created > 1_600_000_000
+    assert vision.model_extra["capabilities"] == ["completion", "vision"]
+    assert openai_client.models.retrieve("sim-think:latest").id == "sim-think:latest"
+    with pytest.raises(openai.NotFoundError):
+        openai_client.models.retrieve("no-such-model")
