@@ -148,7 +148,7 @@ struct APIKeyLiveTests {
                 request.method = .POST
                 request.headers.add(name: "Authorization", value: "Bearer \(issued.secret.value)")
                 request.body = .bytes(ByteBuffer(string: body))
-                return try await http.execute(request, timeout: .seconds(10))
+                return try await http.execute(request, timeout: .seconds(30))
             }
             do {
                 let slow = #"{"model":"sim-chat","messages":[{"role":"user","content":"hi"}],"options":{"sim_fault":"slow_first_token","sim_delay_ms":800}}"#
