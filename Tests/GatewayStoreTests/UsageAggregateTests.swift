@@ -246,12 +246,14 @@ struct UsageAggregateTests {
             // Every batch of both instances hits the same roll-up rows (same hours, keys, models…).
             let records = UsageFixture.records(count: 1200)
             let batches = stride(from: 0, to: records.count, by: 100).map { Array(records[$0..<min($0 + 100, records.count)]) }
+            // Each instance writes its batches one after the other, as its usage recorder does; the two
+            // instances run at the same time.
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for (index, batch) in batches.enumerated() {
-                    let usage = index.isMultiple(of: 2) ? first : second
+                for (instance, usage) in [first, second].enumerated() {
                     group.addTask {
-                        // Same records under other request ids from the other instance too.
-                        try await usage.insert(batch)
+                        for (index, batch) in batches.enumerated() where index % 2 == instance {
+                            try await usage.insert(batch)
+                        }
                     }
                 }
                 try await group.waitForAll()

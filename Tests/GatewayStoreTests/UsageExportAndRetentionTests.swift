@@ -104,7 +104,8 @@ struct UsageExportAndRetentionTests {
             let result = try await usage.prune(
                 olderThan: UsageRetention(logDays: 5, hourlyDays: 10, dailyDays: nil), now: now, chunkSize: 7)
             #expect(result.logRows == 150)
-            #expect(result.hourlyRows == 100)  // one hourly row per record, 10 days of them
+            // One hourly row per record and roll-up table (the cube and the four per-dimension tables).
+            #expect(result.hourlyRows == 100 * 5)
             #expect(result.dailyRows == 0)
             var remaining = 0
             var query = UsageLogQuery(limit: 1000)
@@ -122,7 +123,7 @@ struct UsageExportAndRetentionTests {
             // Daily: a bucket goes only once it ends before the cut-off (day 8.5): days 0–7 go, 12 remain.
             let daily = try await usage.prune(
                 olderThan: UsageRetention(logDays: nil, hourlyDays: nil, dailyDays: 12), now: now.addingTimeInterval(day / 2))
-            #expect(daily == UsagePruneResult(logRows: 0, hourlyRows: 0, dailyRows: 8))
+            #expect(daily == UsagePruneResult(logRows: 0, hourlyRows: 0, dailyRows: 8 * 5))
             let days = try await usage.series(from: everything.from, to: everything.to, granularity: .day)
             #expect(days.count == 12)
             #expect(days.first?.bucketStart == midnight.addingTimeInterval(8 * day))

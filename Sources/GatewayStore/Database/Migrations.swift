@@ -138,8 +138,9 @@ extension Migration {
                 "CREATE INDEX rate_limit_windows_start ON rate_limit_windows (window_start)",
             ]
         },
-        // Usage accounting: one row per API request, and roll-ups by hour and by day so that totals,
-        // time series and percentiles never scan the log (see docs/usage.md).
+        // Usage accounting: one row per API request, and roll-ups by hour and by day (a full cube of key,
+        // model, endpoint and status, and one smaller table per dimension) so that totals, time series
+        // and percentiles never scan the log (see docs/usage.md).
         Migration(version: 2, name: "usage log and roll-ups") { dialect in
             [
                 """
@@ -172,7 +173,7 @@ extension Migration {
                 "CREATE INDEX usage_log_endpoint ON usage_log (endpoint, occurred_at, id)",
                 "CREATE INDEX usage_log_status ON usage_log (status, occurred_at, id)",
                 "CREATE INDEX usage_log_request ON usage_log (request_id)",
-            ] + ["usage_hourly", "usage_daily"].flatMap { table in
+            ] + UsageSchema.rollupTableNames.flatMap { table in
                 [
                     """
                     CREATE TABLE \(table) (
@@ -184,11 +185,15 @@ extension Migration {
                         \(UsageSchema.rollupValueColumnsDDL),
                         PRIMARY KEY (bucket_start, key_id, model, endpoint, status)
                     )
-                    """,
-                    "CREATE INDEX \(table)_key ON \(table) (key_id, bucket_start)",
-                    "CREATE INDEX \(table)_model ON \(table) (model, bucket_start)",
+                    """
                 ]
-            }
+            } + [
+                // The full cubes are also read for one key or one model combined with another filter.
+                "CREATE INDEX usage_hourly_key ON usage_hourly (key_id, bucket_start)",
+                "CREATE INDEX usage_hourly_model ON usage_hourly (model, bucket_start)",
+                "CREATE INDEX usage_daily_key ON usage_daily (key_id, bucket_start)",
+                "CREATE INDEX usage_daily_model ON usage_daily (model, bucket_start)",
+            ]
         },
     ]
 }

@@ -140,7 +140,8 @@ extension UsageRepository {
         if byBucket { keys.append("bucket_start") }
         if let groupBy { keys.append(groupBy.column) }
         let select = (keys + [RollupSums.selectList(histograms: histograms)]).joined(separator: ", ")
-        var statement = SQLQueryString("SELECT " + select + " FROM " + span.table.rawValue + " WHERE ")
+        let table = span.table.name(RollupLevel.covering(filter: filter, groupBy: groupBy))
+        var statement = SQLQueryString("SELECT " + select + " FROM " + table + " WHERE ")
         statement = statement + conditions.joined(separator: " AND ")
         if !keys.isEmpty {
             statement = statement + SQLQueryString(" GROUP BY " + keys.joined(separator: ", "))

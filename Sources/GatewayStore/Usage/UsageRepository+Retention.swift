@@ -47,17 +47,28 @@ extension UsageRepository {
 
     /// Removes whole buckets that end at or before `cutoff`, a few buckets per statement.
     private func pruneRollup(_ table: RollupTable, before cutoff: Int64, bucketsPerStatement: Int64) async throws -> Int {
+        var total = 0
+        for level in RollupLevel.allCases {
+            total += try await pruneRollup(table, level: level, before: cutoff, bucketsPerStatement: bucketsPerStatement)
+        }
+        return total
+    }
+
+    private func pruneRollup(
+        _ table: RollupTable, level: RollupLevel, before cutoff: Int64, bucketsPerStatement: Int64
+    ) async throws -> Int {
         let limit = cutoff - table.bucketMilliseconds + 1
+        let name = table.name(level)
         var total = 0
         while true {
             let rows = try await sql.raw(
-                "SELECT MIN(bucket_start) AS first FROM \(unsafeRaw: table.rawValue) WHERE bucket_start < \(bind: limit)"
+                "SELECT MIN(bucket_start) AS first FROM \(unsafeRaw: name) WHERE bucket_start < \(bind: limit)"
             ).all()
             guard let row = rows.first, !(try row.decodeNil(column: "first")) else { return total }
             let first = try row.decode(column: "first", as: Int64.self)
             let upTo = min(limit, first + bucketsPerStatement * table.bucketMilliseconds)
             total += try await sql.raw(
-                "DELETE FROM \(unsafeRaw: table.rawValue) WHERE bucket_start < \(bind: upTo) RETURNING bucket_start"
+                "DELETE FROM \(unsafeRaw: name) WHERE bucket_start < \(bind: upTo) RETURNING bucket_start"
             ).all().count
         }
     }
@@ -67,7 +78,7 @@ extension UsageRepository {
     /// Refreshes the planner's statistics of the usage tables (`ANALYZE`). PostgreSQL's autovacuum does
     /// this by itself; on SQLite, run it after a bulk load or a large prune (it reads the tables once).
     public func analyze() async throws {
-        for table in ["usage_log", RollupTable.hourly.rawValue, RollupTable.daily.rawValue] {
+        for table in ["usage_log"] + RollupTable.allNames {
             try await sql.raw("ANALYZE \(unsafeRaw: table)").run()
         }
     }

@@ -26,8 +26,11 @@ public struct UsageRepository: Sendable {
     public func insert(_ records: [UsageRecord]) async throws {
         guard !records.isEmpty else { return }
         let records = records.map(\.normalized)
-        let rollups = RollupTable.allCases.map { table in
-            (table, table.aggregate(records).sorted { $0.key < $1.key })
+        let rollups = RollupTable.allCases.flatMap { table in
+            let cube = table.aggregate(records)
+            return RollupLevel.allCases.map { level in
+                (table, level, RollupTable.collapse(cube, to: level).sorted { $0.key < $1.key })
+            }
         }
         try await database.transaction { db in
             var start = 0
@@ -36,11 +39,11 @@ public struct UsageRepository: Sendable {
                 try await db.raw(Self.logInsert(records[start..<end])).run()
                 start = end
             }
-            for (table, rows) in rollups {
+            for (table, level, rows) in rollups {
                 var start = 0
                 while start < rows.count {
                     let end = min(start + RollupTable.upsertChunk, rows.count)
-                    try await db.raw(table.upsert(rows[start..<end])).run()
+                    try await db.raw(table.upsert(rows[start..<end], level: level)).run()
                     start = end
                 }
             }
@@ -52,13 +55,19 @@ public struct UsageRepository: Sendable {
         var statement = SQLQueryString(head)
         var first = true
         for record in records {
-            let values: [any Encodable & Sendable] = [
-                Timestamp.milliseconds(record.time), record.requestID, record.keyID, record.modelRequested,
-                record.modelResolved, record.endpoint, record.streamed, Int64(record.status), record.errorType,
-                Int64(record.promptTokens), Int64(record.completionTokens), record.cancelled, record.latencyMs,
-                record.timeToFirstTokenMs, record.tokensPerSecond, record.clientAddress, record.userAgent,
+            // Numbers and flags as literals, text bound (see `RollupTable.upsert`).
+            statement += SQLQueryString(first ? "(" : ", (")
+            statement += "\(unsafeRaw: String(Timestamp.milliseconds(record.time))), \(bind: record.requestID), "
+            statement += "\(bind: record.keyID), \(bind: record.modelRequested), \(bind: record.modelResolved), "
+            statement += "\(bind: record.endpoint), \(unsafeRaw: record.streamed ? "TRUE" : "FALSE"), "
+            statement += "\(unsafeRaw: String(record.status)), \(bind: record.errorType), "
+            let numbers = [
+                String(record.promptTokens), String(record.completionTokens), record.cancelled ? "TRUE" : "FALSE",
+                SQLNumber.text(record.latencyMs), SQLNumber.text(record.timeToFirstTokenMs),
+                SQLNumber.text(record.tokensPerSecond),
             ]
-            statement += first ? "(\(binds: values))" : ", (\(binds: values))"
+            statement += SQLQueryString(numbers.joined(separator: ", ") + ", ")
+            statement += "\(bind: record.clientAddress), \(bind: record.userAgent))"
             first = false
         }
         return statement

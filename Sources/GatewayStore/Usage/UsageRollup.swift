@@ -29,6 +29,9 @@ enum UsageSchema {
     static let doubleColumns = ["latency_ms_sum", "ttft_ms_sum", "tps_sum"]
 
     static let dimensionColumns = ["bucket_start", "key_id", "model", "endpoint", "status"]
+
+    /// usage_hourly, usage_hourly_by_key, … usage_daily_by_status.
+    static var rollupTableNames: [String] { RollupTable.allNames }
     static var valueColumns: [String] { integerColumns + doubleColumns + latencyBucketColumns + ttftBucketColumns }
 
     static var rollupValueColumnsDDL: String {
@@ -66,6 +69,57 @@ enum RollupTable: String, Sendable, CaseIterable {
     static func ceil(_ value: Int64, to step: Int64) -> Int64 {
         let floored = floor(value, to: step)
         return floored == value ? value : floored + step
+    }
+}
+
+/// What a roll-up table keeps apart. The full cube (`usage_hourly`, `usage_daily`) keeps every
+/// dimension and answers any combination of filters; the per-dimension tables keep one dimension and
+/// the status (the others stored as "") and are 4–50 times smaller, so the common queries — overall,
+/// or by or for one key, model or endpoint — read a few thousand rows even over a month of heavy
+/// traffic.
+enum RollupLevel: String, Sendable, CaseIterable {
+    case cube = ""
+    case key = "_by_key"
+    case model = "_by_model"
+    case endpoint = "_by_endpoint"
+    case status = "_by_status"
+
+    /// The row of this level that a cube row adds to.
+    func collapse(_ key: RollupKey) -> RollupKey {
+        var collapsed = key
+        if self != .cube && self != .key { collapsed.keyID = "" }
+        if self != .cube && self != .model { collapsed.model = "" }
+        if self != .cube && self != .endpoint { collapsed.endpoint = "" }
+        return collapsed
+    }
+
+    /// The smallest level that holds every dimension a query filters or groups by.
+    static func covering(filter: UsageFilter, groupBy: UsageDimension?) -> RollupLevel {
+        var used: Set<UsageDimension> = []
+        if filter.keyID != nil { used.insert(.key) }
+        if filter.model != nil { used.insert(.model) }
+        if filter.endpoint != nil { used.insert(.endpoint) }
+        if let groupBy, groupBy != .status { used.insert(groupBy) }
+        switch used.count {
+        case 0: return .status
+        case 1:
+            switch used.first! {
+            case .key: return .key
+            case .model: return .model
+            case .endpoint: return .endpoint
+            case .status: return .status
+            }
+        default: return .cube
+        }
+    }
+}
+
+extension RollupTable {
+    func name(_ level: RollupLevel) -> String { rawValue + level.rawValue }
+
+    /// Every roll-up table, in the order a batch writes them (the same order for every writer).
+    static var allNames: [String] {
+        allCases.flatMap { table in RollupLevel.allCases.map { table.name($0) } }
     }
 }
 
@@ -192,6 +246,16 @@ extension RollupTable {
         return rows
     }
 
+    /// The cube rows of a batch folded into one level's rows.
+    static func collapse(_ cube: [RollupKey: RollupSums], to level: RollupLevel) -> [RollupKey: RollupSums] {
+        guard level != .cube else { return cube }
+        var rows: [RollupKey: RollupSums] = [:]
+        for (key, sums) in cube {
+            rows[level.collapse(key), default: RollupSums()].add(sums)
+        }
+        return rows
+    }
+
     /// Rows per upsert statement: about 100 binds a row, well under SQLite's 32,766 and PostgreSQL's
     /// 65,535 bind limits.
     static let upsertChunk = 200
@@ -199,23 +263,40 @@ extension RollupTable {
     /// One multi-row `INSERT … ON CONFLICT DO UPDATE` adding `rows` to the table. The rows must be
     /// sorted: every writer then locks roll-up rows in the same order, so two instances inserting at
     /// once on PostgreSQL wait for each other instead of deadlocking.
-    func upsert(_ rows: ArraySlice<(key: RollupKey, value: RollupSums)>) -> SQLQueryString {
+    func upsert(_ rows: ArraySlice<(key: RollupKey, value: RollupSums)>, level: RollupLevel) -> SQLQueryString {
+        let table = name(level)
         let columns = UsageSchema.dimensionColumns + UsageSchema.valueColumns
-        let head = "INSERT INTO " + rawValue + " (" + columns.joined(separator: ", ") + ") VALUES "
+        let head = "INSERT INTO " + table + " (" + columns.joined(separator: ", ") + ") VALUES "
         var statement = SQLQueryString(head)
         var first = true
         for (key, sums) in rows {
-            var values: [any Encodable & Sendable] = [key.bucketStart, key.keyID, key.model, key.endpoint, Int64(key.status)]
-            values += sums.integers.map { Int64($0) } as [any Encodable & Sendable]
-            values += sums.doubles as [any Encodable & Sendable]
-            values += (sums.latencyBuckets + sums.ttftBuckets).map { Int64($0) } as [any Encodable & Sendable]
-            statement += first ? "(\(binds: values))" : ", (\(binds: values))"
+            // Numbers are written as SQL literals (they are ours, and binding ~100 values a row is what
+            // would make large batches slow); only the text columns are bound.
+            var numbers = sums.integers.map(String.init)
+            numbers += sums.doubles.map(SQLNumber.text)
+            numbers += (sums.latencyBuckets + sums.ttftBuckets).map(String.init)
+            statement += SQLQueryString(first ? "(" : ", (")
+            statement += "\(unsafeRaw: String(key.bucketStart)), \(bind: key.keyID), \(bind: key.model), "
+            statement += "\(bind: key.endpoint), \(unsafeRaw: String(key.status)), "
+            statement += SQLQueryString(numbers.joined(separator: ", ") + ")")
             first = false
         }
-        let updates = UsageSchema.valueColumns.map { "\($0) = \(rawValue).\($0) + excluded.\($0)" }
+        let updates = UsageSchema.valueColumns.map { "\($0) = \(table).\($0) + excluded.\($0)" }
         statement += SQLQueryString(
             " ON CONFLICT (\(UsageSchema.dimensionColumns.joined(separator: ", "))) DO UPDATE SET "
                 + updates.joined(separator: ", "))
         return statement
+    }
+}
+
+/// Numbers the store computed, as SQL literals valid on both engines.
+enum SQLNumber {
+    /// A finite double (non-finite values, which no column accepts, become 0).
+    static func text(_ value: Double) -> String {
+        value.isFinite ? "\(value)" : "0"
+    }
+
+    static func text(_ value: Double?) -> String {
+        value.map(text) ?? "NULL"
     }
 }
