@@ -31,7 +31,7 @@ public struct StoreConfiguration: Sendable, Hashable {
     public init(
         location: Location,
         maxConnections: Int? = nil,
-        sqliteBusyTimeout: Duration = .seconds(5),
+        sqliteBusyTimeout: Duration = .seconds(30),
         queryLogLevel: Logger.Level? = nil
     ) {
         self.location = location
