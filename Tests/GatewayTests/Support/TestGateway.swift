@@ -17,7 +17,8 @@ enum TestGateway {
         var configuration = GatewayConfiguration()
         configuration.ollamaURL = upstream
         configuration.port = 0
-        configuration.upstreamConnectTimeout = .seconds(1)
+        // Generous: on a loaded machine a connection to the simulator can wait in the pool a while.
+        configuration.upstreamConnectTimeout = .seconds(5)
         configuration.requireAPIKey = false
         // bcrypt at its production cost would make every test's admin bootstrap slow.
         configuration.admin.passwordHashCost = 4
