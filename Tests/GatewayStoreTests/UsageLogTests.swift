@@ -94,6 +94,7 @@ struct UsageLogTests {
             let since = referenceTime.addingTimeInterval(3600 * 3)
             let until = referenceTime.addingTimeInterval(3600 * 9)
             try await check(UsageLogQuery(filter: UsageFilter(keyID: "key_b"))) { $0.keyID == "key_b" }
+            try await check(UsageLogQuery(filter: UsageFilter(keyID: ""))) { $0.keyID == nil }
             try await check(UsageLogQuery(filter: UsageFilter(model: "qwen3:4b"))) { $0.accountedModel == "qwen3:4b" }
             try await check(UsageLogQuery(filter: UsageFilter(model: "alias-0"))) { $0.accountedModel == "alias-0" }
             try await check(UsageLogQuery(filter: UsageFilter(endpoint: "/v1/messages"))) { $0.endpoint == "/v1/messages" }

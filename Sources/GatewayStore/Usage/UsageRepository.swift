@@ -81,7 +81,10 @@ public struct UsageRepository: Sendable {
         var conditions: [SQLQueryString] = []
         if let since = query.since { conditions.append("occurred_at >= \(bind: Timestamp.milliseconds(since))") }
         if let until = query.until { conditions.append("occurred_at < \(bind: Timestamp.milliseconds(until))") }
-        if let keyID = query.filter.keyID { conditions.append("key_id = \(bind: keyID)") }
+        if let keyID = query.filter.keyID {
+            // "" is how the roll-ups name requests without a key; in the log they have none.
+            conditions.append(keyID.isEmpty ? "key_id IS NULL" : "key_id = \(bind: keyID)")
+        }
         if let model = query.filter.model {
             conditions.append("\(unsafeRaw: UsageSchema.logModelExpression) = \(bind: model)")
         }
