@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The gateway's benchmark suite: builds the release binaries, then measures the gateway against the
+# simulator directly and against nginx in front of it, in one run. See bench/README.md.
+#
+#   bench/run.sh            full run (~5 minutes after the build)
+#   bench/run.sh --quick    every scenario briefly (CI: fails on any error, never on a timing)
+#   --skip-build            use the release binaries already built
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=()
+build=1
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=(--quick) ;;
+    --skip-build) build=0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "unknown option: $arg" >&2; exit 2 ;;
+  esac
+done
+
+for tool in wrk nginx python3; do
+  if ! command -v "$tool" >/dev/null && [ ! -x "/usr/sbin/$tool" ]; then
+    echo "bench: $tool is missing (Debian: apt-get install -y wrk nginx python3)" >&2
+    exit 1
+  fi
+done
+export PATH="$PATH:/usr/sbin"
+
+# 1,000 streams through a proxy hold 2,000+ descriptors in the proxy and 1,000 in the client.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+if [ "$build" = 1 ]; then
+  echo "[bench] building release binaries" >&2
+  # One product per invocation: swift build honours only the last --product.
+  swift build -c release --product ollama-gateway >&2
+  swift build -c release --product ollama-sim >&2
+fi
+bin_dir=$(swift build -c release --show-bin-path)
+
+exec python3 bench/lib/suite.py --bin-dir "$bin_dir" "${quick[@]}"
