@@ -259,14 +259,14 @@ class Suite:
 
     # Load
 
-    def wrk(self, name, port, path, body, key, connections, duration):
+    def wrk(self, name, port, path, body, key, connections, duration, close=False):
         body_path = os.path.join(self.work, f"body-{name}.json")
         with open(body_path, "w") as f:
             json.dump(body, f)
         out = os.path.join(self.work, "wrk-out.json")
         if os.path.exists(out):
             os.remove(out)
-        env = dict(os.environ, BENCH_BODY=body_path, BENCH_KEY=key or "", BENCH_OUT=out)
+        env = dict(os.environ, BENCH_BODY=body_path, BENCH_KEY=key or "", BENCH_OUT=out, BENCH_CLOSE="1" if close else "0")
         argv = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
                 "-s", os.path.join(LIB, "wrk.lua"), f"http://{HOST}:{port}{path}"]
         cpu_before = {n: cpu_seconds(p.pids()) for n, p in self.watched().items()}
@@ -280,10 +280,10 @@ class Suite:
         result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
         return result
 
-    def measure(self, name, port, path, body, key, connections):
+    def measure(self, name, port, path, body, key, connections, close=False):
         p = self.profile
-        self.wrk(name, port, path, body, key, connections, p["warmup"])
-        result = self.wrk(name, port, path, body, key, connections, p["duration"])
+        self.wrk(name, port, path, body, key, connections, p["warmup"], close)
+        result = self.wrk(name, port, path, body, key, connections, p["duration"], close)
         errors = sum(result["errors"].values())
         log(f"  {name:17s} c={connections:<3d} {result['rps']:9.0f} req/s  p50 {result['latency_us']['p50']:6d} µs  "
             f"p99 {result['latency_us']['p99']:6d} µs  errors {errors}")
@@ -302,7 +302,7 @@ class Suite:
         log(f"streaming: {STREAM_TOKENS}-token answers, {connections} at once")
         runs = {}
         for name, port, path, body, key in self.stream_targets(STREAM_TOKENS):
-            runs[name] = self.measure(name, port, path, body, key, connections)
+            runs[name] = self.measure(name, port, path, body, key, connections, close=True)
             runs[name]["chunks_per_request"] = STREAM_TOKENS
         self.results["streaming"] = runs
 
