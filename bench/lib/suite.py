@@ -259,14 +259,14 @@ class Suite:
 
     # Load
 
-    def wrk(self, name, port, path, body, key, connections, duration, close=False):
+    def wrk(self, name, port, path, body, key, connections, duration):
         body_path = os.path.join(self.work, f"body-{name}.json")
         with open(body_path, "w") as f:
             json.dump(body, f)
         out = os.path.join(self.work, "wrk-out.json")
         if os.path.exists(out):
             os.remove(out)
-        env = dict(os.environ, BENCH_BODY=body_path, BENCH_KEY=key or "", BENCH_OUT=out, BENCH_CLOSE="1" if close else "0")
+        env = dict(os.environ, BENCH_BODY=body_path, BENCH_KEY=key or "", BENCH_OUT=out)
         argv = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
                 "-s", os.path.join(LIB, "wrk.lua"), f"http://{HOST}:{port}{path}"]
         cpu_before = {n: cpu_seconds(p.pids()) for n, p in self.watched().items()}
@@ -280,10 +280,10 @@ class Suite:
         result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
         return result
 
-    def measure(self, name, port, path, body, key, connections, close=False):
+    def measure(self, name, port, path, body, key, connections):
         p = self.profile
-        self.wrk(name, port, path, body, key, connections, p["warmup"], close)
-        result = self.wrk(name, port, path, body, key, connections, p["duration"], close)
+        self.wrk(name, port, path, body, key, connections, p["warmup"])
+        result = self.wrk(name, port, path, body, key, connections, p["duration"])
         errors = sum(result["errors"].values())
         log(f"  {name:17s} c={connections:<3d} {result['rps']:9.0f} req/s  p50 {result['latency_us']['p50']:6d} µs  "
             f"p99 {result['latency_us']['p99']:6d} µs  errors {errors}")
@@ -302,8 +302,20 @@ class Suite:
         log(f"streaming: {STREAM_TOKENS}-token answers, {connections} at once")
         runs = {}
         for name, port, path, body, key in self.stream_targets(STREAM_TOKENS):
-            runs[name] = self.measure(name, port, path, body, key, connections, close=True)
-            runs[name]["chunks_per_request"] = STREAM_TOKENS
+            request = clients.http_request(HOST, port, path, json.dumps(body).encode(), key)
+            end = b"data: [DONE]" if name.startswith("gateway") else b'"done":true'
+            clients.stream_load(HOST, port, request, end, connections, self.profile["warmup"])
+            cpu_before = {n: cpu_seconds(p.pids()) for n, p in self.watched().items()}
+            run = clients.stream_load(HOST, port, request, end, connections, self.profile["duration"])
+            cpu_after = {n: cpu_seconds(p.pids()) for n, p in self.watched().items()}
+            result = {
+                "requests": run["completed"], "rps": run["completed"] / run["seconds"], "bytes": run["bytes"],
+                "errors": {"stream": run["errors"]}, "chunks_per_request": STREAM_TOKENS,
+                "cpu_s": {n: cpu_after[n] - cpu_before[n] for n in cpu_before},
+            }
+            log(f"  {name:17s} c={connections:<3d} {result['rps'] * STREAM_TOKENS:9.0f} chunks/s  "
+                f"({result['rps']:.1f} streams/s)  errors {run['errors']}")
+            runs[name] = result
         self.results["streaming"] = runs
 
         log(f"time to first token: {self.profile['ttft_requests']} sequential requests per target")

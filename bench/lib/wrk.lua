@@ -17,13 +17,6 @@ if key ~= nil and key ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. key
 end
 
--- The gateway closes the connection after every stream (its relay watches the client's side of the
--- connection for a disconnect, and Hummingbird then closes the connection when the response ends);
--- streaming runs therefore ask every target for `Connection: close`, so all pay one connection per stream.
-if os.getenv("BENCH_CLOSE") == "1" then
-  wrk.headers["Connection"] = "close"
-end
-
 function done(summary, latency, requests)
   local out = assert(io.open(os.getenv("BENCH_OUT"), "w"))
   out:write(string.format(
