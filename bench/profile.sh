@@ -36,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 wait_port() {  # file → port from its "listening on http://HOST:PORT" line
-  for _ in $(seq 1 600); do
+  for _ in $(seq 1 3000); do
     if grep -q 'listening on http://' "$1" 2>/dev/null; then
       grep -o 'listening on http://[^ ]*' "$1" | head -1 | sed 's/.*://'; return
     fi

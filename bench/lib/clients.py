@@ -166,3 +166,46 @@ def hold_streams(host, port, request, first_marker, end_marker, streams, watch, 
     token; then samples the resident memory of each process group in `watch` ({name: [pid]}), and
     reads every stream to its end."""
     return asyncio.run(_hold(host, port, request, first_marker, end_marker, streams, watch, open_timeout))
+
+
+async def _stream_load(host, port, request, end_marker, connections, duration):
+    deadline = time.monotonic() + duration
+    counts = {"completed": 0, "errors": 0, "bytes": 0}
+
+    async def worker():
+        while time.monotonic() < deadline:
+            try:
+                reader, writer = await asyncio.open_connection(host, port)
+                writer.write(request)
+                await writer.drain()
+                pieces = []
+                tail = b""
+                while True:
+                    data = await reader.read(262144)
+                    if not data:
+                        break
+                    pieces.append(data)
+                    tail = data[-64:]
+                writer.close()
+                response = b"".join(pieces)
+                counts["bytes"] += len(response)
+                if status_of(response) == 200 and end_marker in response[-256:] + tail:
+                    counts["completed"] += 1
+                else:
+                    counts["errors"] += 1
+            except OSError:
+                counts["errors"] += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    counts["seconds"] = time.monotonic() - started
+    return counts
+
+
+def stream_load(host, port, request, end_marker, connections, duration):
+    """`connections` clients each send streaming requests one after another (`Connection: close`:
+    the gateway closes the connection after a stream anyway) until `duration` seconds have passed,
+    reading every stream to its end. wrk cannot be used here: it counts a server's close after a
+    complete response as a read error unless the response says `Connection: close`, which
+    Hummingbird does not."""
+    return asyncio.run(_stream_load(host, port, request, end_marker, connections, duration))

@@ -68,7 +68,7 @@ def render(r):
     if st:
         d, n, g = st["direct"], st["nginx"], st["gateway"]
         chunks = {k: v["rps"] * v["chunks_per_request"] for k, v in st.items()}
-        out.append(f"**Streaming** (1,000-token answers, {r['profile']['stream_concurrency']} streams at once with wrk; "
+        out.append(f"**Streaming** (1,000-token answers, {r['profile']['stream_concurrency']} streams at once, each read to its end; "
                    f"TTFT over {r['profile']['ttft_requests']} sequential requests, connect to first token).")
         out.append("")
         out.append("| | direct | nginx | gateway | gateway vs baselines |")
@@ -89,7 +89,7 @@ def render(r):
                    f"{per_chunk['gateway']:.2f} | |")
         errors = sum(sum(v["errors"].values()) for v in st.values()) + sum(
             v["errors"] + v["wrong_chunk_counts"] for v in tt.values())
-        out.append(f"| errors (wrk non-2xx + socket; TTFT client incl. wrong chunk counts) | | | | {errors} |")
+        out.append(f"| errors (non-2xx, socket, streams without their end; wrong chunk counts) | | | | {errors} |")
         out.append("")
 
     held = r.get("held_streams", {})

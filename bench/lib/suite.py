@@ -302,8 +302,20 @@ class Suite:
         log(f"streaming: {STREAM_TOKENS}-token answers, {connections} at once")
         runs = {}
         for name, port, path, body, key in self.stream_targets(STREAM_TOKENS):
-            runs[name] = self.measure(name, port, path, body, key, connections)
-            runs[name]["chunks_per_request"] = STREAM_TOKENS
+            request = clients.http_request(HOST, port, path, json.dumps(body).encode(), key)
+            end = b"data: [DONE]" if name.startswith("gateway") else b'"done":true'
+            clients.stream_load(HOST, port, request, end, connections, self.profile["warmup"])
+            cpu_before = {n: cpu_seconds(p.pids()) for n, p in self.watched().items()}
+            run = clients.stream_load(HOST, port, request, end, connections, self.profile["duration"])
+            cpu_after = {n: cpu_seconds(p.pids()) for n, p in self.watched().items()}
+            result = {
+                "requests": run["completed"], "rps": run["completed"] / run["seconds"], "bytes": run["bytes"],
+                "errors": {"stream": run["errors"]}, "chunks_per_request": STREAM_TOKENS,
+                "cpu_s": {n: cpu_after[n] - cpu_before[n] for n in cpu_before},
+            }
+            log(f"  {name:17s} c={connections:<3d} {result['rps'] * STREAM_TOKENS:9.0f} chunks/s  "
+                f"({result['rps']:.1f} streams/s)  errors {run['errors']}")
+            runs[name] = result
         self.results["streaming"] = runs
 
         log(f"time to first token: {self.profile['ttft_requests']} sequential requests per target")

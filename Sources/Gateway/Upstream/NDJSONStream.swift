@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GatewayAPI
 import NIOCore
 
 extension OllamaClient {
@@ -35,7 +36,12 @@ extension OllamaClient {
     {
         let decoded: Line
         do {
-            decoded = try JSONWire.decode(type, from: line)
+            // Chat lines, one per streamed token, take the direct reader; it leaves anything unusual to JSONDecoder.
+            if Line.self == OllamaChatChunk.self, let chunk = OllamaChatChunkDecoder.decode(line) {
+                decoded = chunk as! Line
+            } else {
+                decoded = try JSONWire.decode(type, from: line)
+            }
         } catch {
             throw GatewayError(.upstreamError, "Ollama sent a line the gateway cannot read.", code: "upstream_invalid")
         }

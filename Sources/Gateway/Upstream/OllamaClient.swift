@@ -69,6 +69,9 @@ public struct OllamaClient: Sendable {
             throw translate(error)
         }
         do {
+            if Answer.self == OllamaChatChunk.self, let chunk = OllamaChatChunkDecoder.decode(bytes) {
+                return chunk as! Answer
+            }
             return try JSONDecoder().decode(Answer.self, from: bytes)
         } catch {
             throw GatewayError(.upstreamError, "Ollama at \(baseURL) sent an answer the gateway cannot read: \(error)")

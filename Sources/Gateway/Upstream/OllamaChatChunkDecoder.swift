@@ -1,0 +1,365 @@
+import GatewayAPI
+import NIOCore
+
+/// Reads the common shape of Ollama's `/api/chat` lines — model, created_at, a message with role,
+/// content and thinking, done, done_reason, error and the metrics — without Foundation's JSONDecoder,
+/// which cost more CPU per streamed token than the rest of the relay together.
+///
+/// Anything else (tool calls, images, a number that is not a plain integer, an escape it does not
+/// know, invalid UTF-8, malformed JSON) makes it give up and return nil: the caller then decodes the
+/// line with `JSONDecoder` as before, so results and errors are exactly those of the Codable path.
+enum OllamaChatChunkDecoder {
+    static func decode(_ line: ByteBuffer) -> OllamaChatChunk? {
+        line.withUnsafeReadableBytes { bytes in
+            var scanner = JSONScanner(bytes: bytes)
+            guard let chunk = scanner.chatChunk(), scanner.atEnd() else { return nil }
+            return chunk
+        }
+    }
+}
+
+/// A forward-only reader of one JSON text; every method returns nil (or false) when the input is not
+/// what it expects.
+private struct JSONScanner {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+
+    init(bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    mutating func skipSpace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func atEnd() -> Bool {
+        skipSpace()
+        return index == bytes.count
+    }
+
+    mutating func consume(_ byte: UInt8) -> Bool {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == byte else { return false }
+        index += 1
+        return true
+    }
+
+    mutating func literal(_ text: StaticString) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        let pointer = text.utf8Start
+        for offset in 0..<count where bytes[index + offset] != pointer[offset] { return false }
+        index += count
+        return true
+    }
+
+    /// `null`, consumed.
+    mutating func null() -> Bool {
+        skipSpace()
+        return index < bytes.count && bytes[index] == UInt8(ascii: "n") && literal("null")
+    }
+
+    /// Walks the members of an object, calling `member` with each key's raw bytes (keys with escapes
+    /// are refused); `member` reads the value and returns false to give up.
+    mutating func object(_ member: (inout JSONScanner, UnsafeRawBufferPointer) -> Bool) -> Bool {
+        guard consume(UInt8(ascii: "{")) else { return false }
+        if consume(UInt8(ascii: "}")) { return true }
+        while true {
+            skipSpace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return false }
+            let start = index + 1
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\"") {
+                if bytes[end] == UInt8(ascii: "\\") { return false }
+                end += 1
+            }
+            guard end < bytes.count else { return false }
+            index = end + 1
+            guard consume(UInt8(ascii: ":")) else { return false }
+            guard member(&self, UnsafeRawBufferPointer(rebasing: bytes[start..<end])) else { return false }
+            if consume(UInt8(ascii: ",")) { continue }
+            return consume(UInt8(ascii: "}"))
+        }
+    }
+
+    mutating func string() -> String? {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        index += 1
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                index += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { return escapedString(from: start) }
+            if byte < 0x20 { return nil }
+            index += 1
+        }
+        return nil
+    }
+
+    /// The rest of a string that contains escapes, from its first byte.
+    private mutating func escapedString(from start: Int) -> String? {
+        var utf8 = [UInt8](UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(validating: utf8, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                guard index < bytes.count else { return nil }
+                let escape = bytes[index]
+                index += 1
+                switch escape {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): utf8.append(escape)
+                case UInt8(ascii: "n"): utf8.append(0x0A)
+                case UInt8(ascii: "r"): utf8.append(0x0D)
+                case UInt8(ascii: "t"): utf8.append(0x09)
+                case UInt8(ascii: "b"): utf8.append(0x08)
+                case UInt8(ascii: "f"): utf8.append(0x0C)
+                case UInt8(ascii: "u"):
+                    guard var scalar = hex4() else { return nil }
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        guard literal("\\u"), let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let unicode = Unicode.Scalar(scalar) else { return nil }
+                    utf8.append(contentsOf: UTF8.encode(unicode)!)
+                default:
+                    return nil
+                }
+            default:
+                if byte < 0x20 { return nil }
+                utf8.append(byte)
+            }
+        }
+        return nil
+    }
+
+    private mutating func hex4() -> UInt32? {
+        guard index + 4 <= bytes.count else { return nil }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let byte = bytes[index]
+            index += 1
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
+    /// A plain integer (no fraction, no exponent, no leading zeros), as JSONDecoder reads `Int`.
+    mutating func integer() -> Int? {
+        skipSpace()
+        var negative = false
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") {
+            negative = true
+            index += 1
+        }
+        let start = index
+        var value = 0
+        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(Int(bytes[index] - UInt8(ascii: "0")))
+            guard !overflow1, !overflow2 else { return nil }
+            value = sum
+            index += 1
+        }
+        let digits = index - start
+        guard digits > 0, !(digits > 1 && bytes[start] == UInt8(ascii: "0")) else { return nil }
+        if index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): return nil
+            default: break
+            }
+        }
+        return negative ? -value : value
+    }
+
+    mutating func bool() -> Bool? {
+        skipSpace()
+        if literal("true") { return true }
+        if literal("false") { return false }
+        return nil
+    }
+
+    /// Optional values: `null` is nil, as `decodeIfPresent` reads it. The outer nil means "give up".
+    mutating func optionalString() -> String?? {
+        if null() { return .some(nil) }
+        return string().map { .some($0) }
+    }
+
+    mutating func optionalInteger() -> Int?? {
+        if null() { return .some(nil) }
+        return integer().map { .some($0) }
+    }
+
+    /// Skips a value of any kind.
+    mutating func skipValue(depth: Int = 0) -> Bool {
+        guard depth < 64 else { return false }
+        skipSpace()
+        guard index < bytes.count else { return false }
+        switch bytes[index] {
+        case UInt8(ascii: "\""): return string() != nil
+        case UInt8(ascii: "{"): return object { scanner, _ in scanner.skipValue(depth: depth + 1) }
+        case UInt8(ascii: "["):
+            index += 1
+            if consume(UInt8(ascii: "]")) { return true }
+            while true {
+                guard skipValue(depth: depth + 1) else { return false }
+                if consume(UInt8(ascii: ",")) { continue }
+                return consume(UInt8(ascii: "]"))
+            }
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return bool() != nil
+        case UInt8(ascii: "n"): return null()
+        default: return number()
+        }
+    }
+
+    /// Any JSON number.
+    private mutating func number() -> Bool {
+        let start = index
+        if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        var digits = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
+            case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-"): break
+            default: return digits > 0
+            }
+            index += 1
+        }
+        return digits > 0 && index > start
+    }
+
+    // MARK: - Ollama's chat line
+
+    mutating func chatChunk() -> OllamaChatChunk? {
+        var chunk = OllamaChatChunk()
+        let ok = object { scanner, key in
+            switch Key(key) {
+            case .model:
+                guard let value = scanner.optionalString() else { return false }
+                chunk.model = value
+            case .createdAt:
+                guard let value = scanner.optionalString() else { return false }
+                chunk.createdAt = value
+            case .message:
+                if scanner.null() {
+                    chunk.message = nil
+                } else {
+                    guard let message = scanner.message() else { return false }
+                    chunk.message = message
+                }
+            case .done:
+                if scanner.null() {
+                    chunk.done = false
+                } else {
+                    guard let value = scanner.bool() else { return false }
+                    chunk.done = value
+                }
+            case .doneReason:
+                guard let value = scanner.optionalString() else { return false }
+                chunk.doneReason = value
+            case .error:
+                guard let value = scanner.optionalString() else { return false }
+                chunk.error = value
+            case .totalDuration:
+                guard let value = scanner.optionalInteger() else { return false }
+                chunk.metrics.totalDuration = value.map(Int64.init)
+            case .loadDuration:
+                guard let value = scanner.optionalInteger() else { return false }
+                chunk.metrics.loadDuration = value.map(Int64.init)
+            case .promptEvalCount:
+                guard let value = scanner.optionalInteger() else { return false }
+                chunk.metrics.promptEvalCount = value
+            case .promptEvalDuration:
+                guard let value = scanner.optionalInteger() else { return false }
+                chunk.metrics.promptEvalDuration = value.map(Int64.init)
+            case .evalCount:
+                guard let value = scanner.optionalInteger() else { return false }
+                chunk.metrics.evalCount = value
+            case .evalDuration:
+                guard let value = scanner.optionalInteger() else { return false }
+                chunk.metrics.evalDuration = value.map(Int64.init)
+            case .other:
+                return scanner.skipValue()
+            }
+            return true
+        }
+        return ok ? chunk : nil
+    }
+
+    /// A message with role, content and thinking only; tool calls, images and tool fields are left to
+    /// the Codable path.
+    private mutating func message() -> OllamaMessage? {
+        var role: String?
+        var content = ""
+        var thinking: String?
+        let ok = object { scanner, key in
+            if equals(key, "role") {
+                guard let value = scanner.string() else { return false }
+                role = value
+            } else if equals(key, "content") {
+                guard let value = scanner.optionalString() else { return false }
+                content = value ?? ""
+            } else if equals(key, "thinking") {
+                guard let value = scanner.optionalString() else { return false }
+                thinking = value
+            } else if equals(key, "images") || equals(key, "tool_calls") || equals(key, "tool_name")
+                || equals(key, "tool_call_id")
+            {
+                return false
+            } else {
+                return scanner.skipValue()
+            }
+            return true
+        }
+        guard ok, let role else { return nil }
+        return OllamaMessage(role: role, content: content, thinking: thinking)
+    }
+
+    private enum Key {
+        case model, createdAt, message, done, doneReason, error
+        case totalDuration, loadDuration, promptEvalCount, promptEvalDuration, evalCount, evalDuration
+        case other
+
+        init(_ key: UnsafeRawBufferPointer) {
+            self =
+                if equals(key, "model") { .model }
+                else if equals(key, "created_at") { .createdAt }
+                else if equals(key, "message") { .message }
+                else if equals(key, "done") { .done }
+                else if equals(key, "done_reason") { .doneReason }
+                else if equals(key, "error") { .error }
+                else if equals(key, "total_duration") { .totalDuration }
+                else if equals(key, "load_duration") { .loadDuration }
+                else if equals(key, "prompt_eval_count") { .promptEvalCount }
+                else if equals(key, "prompt_eval_duration") { .promptEvalDuration }
+                else if equals(key, "eval_count") { .evalCount }
+                else if equals(key, "eval_duration") { .evalDuration }
+                else { .other }
+        }
+    }
+}
+
+private func equals(_ key: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+    guard key.count == name.utf8CodeUnitCount else { return false }
+    return key.elementsEqual(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+}
