@@ -97,7 +97,7 @@ struct FaultTests {
             let first = try await iterator.next()
             #expect(first.map { String(buffer: $0) }?.contains("\"You\"") == true)
             try await client.shutdown()  // closes the connection mid-stream
-            #expect(await sim.recorder.waitForDisconnects(1, timeout: .seconds(1)))
+            #expect(await sim.recorder.waitForDisconnects(1, timeout: .seconds(3)))
         }
     }
 
@@ -111,7 +111,7 @@ struct FaultTests {
             var iterator = response.body.makeAsyncIterator()
             _ = try await iterator.next()
             try await client.shutdown()
-            #expect(await sim.recorder.waitForDisconnects(1, timeout: .seconds(1)))
+            #expect(await sim.recorder.waitForDisconnects(1, timeout: .seconds(3)))
         }
     }
 

@@ -80,3 +80,12 @@ public struct APIAccess: Sendable {
         }
     }
 }
+
+extension RouterGroup where Context == GatewayRequestContext {
+    /// The middleware every API surface runs in this order: errors rendered in the surface's format
+    /// (so the access checks' refusals are too), then the key, limits and accounting.
+    func addAPIMiddleware(renderer: any ErrorRenderer, access: APIAccess) {
+        add(middleware: APIErrorMiddleware<Context>(renderer: renderer))
+        add(middleware: APIAccessMiddleware(access: access))
+    }
+}

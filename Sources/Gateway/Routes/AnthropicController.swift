@@ -30,8 +30,7 @@ public struct AnthropicController: Sendable {
     }
 
     public func addRoutes(to group: RouterGroup<Context>) {
-        group.add(middleware: APIErrorMiddleware<Context>(renderer: renderer))
-        group.add(middleware: APIAccessMiddleware(access: access))
+        group.addAPIMiddleware(renderer: renderer, access: access)
         group.post("messages", use: messages)
         group.post("messages/count_tokens", use: countTokens)
     }

@@ -29,8 +29,7 @@ public struct OllamaNativeController: Sendable {
     }
 
     public func addRoutes(to group: RouterGroup<Context>) {
-        group.add(middleware: APIErrorMiddleware<Context>(renderer: renderer))
-        group.add(middleware: APIAccessMiddleware(access: access))
+        group.addAPIMiddleware(renderer: renderer, access: access)
         group.post("chat", use: chat)
         group.post("generate", use: generate)
         group.post("embed", use: embed)

@@ -21,8 +21,7 @@ public struct OpenAICompletionsController: Sendable {
     }
 
     public func addRoutes(to group: RouterGroup<Context>) {
-        group.add(middleware: APIErrorMiddleware<Context>(renderer: renderer))
-        group.add(middleware: APIAccessMiddleware(access: access))
+        group.addAPIMiddleware(renderer: renderer, access: access)
         group.post("completions", use: completions)
     }
 

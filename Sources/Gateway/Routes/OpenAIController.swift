@@ -24,8 +24,7 @@ public struct OpenAIController: Sendable {
     }
 
     public func addRoutes(to group: RouterGroup<Context>) {
-        group.add(middleware: APIErrorMiddleware<Context>(renderer: renderer))
-        group.add(middleware: APIAccessMiddleware(access: access))
+        group.addAPIMiddleware(renderer: renderer, access: access)
         group.post("chat/completions", use: chatCompletions)
         group.get("models", use: listModels)
         group.get("models/{id}", use: showModel)

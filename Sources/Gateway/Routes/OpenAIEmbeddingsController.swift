@@ -19,8 +19,7 @@ public struct OpenAIEmbeddingsController: Sendable {
     }
 
     public func addRoutes(to group: RouterGroup<Context>) {
-        group.add(middleware: APIErrorMiddleware<Context>(renderer: renderer))
-        group.add(middleware: APIAccessMiddleware(access: access))
+        group.addAPIMiddleware(renderer: renderer, access: access)
         group.post("embeddings", use: embeddings)
     }
 
