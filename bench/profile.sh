@@ -1,24 +1,25 @@
 #!/usr/bin/env bash
-# Profiles the gateway's hot path with callgrind on the release binary under a bounded load, and
-# prints the top functions by inclusive cost. Collection starts after start-up and a warm-up.
+# Profiles the gateway's hot path on the release binary under a bounded load (wrk, or the streaming
+# client), sampling with perf (cpu-clock, frame-pointer call graphs), and prints the top functions by
+# inclusive cost. valgrind --tool=callgrind would be exact, but Debian 12's valgrind 3.19 cannot read
+# the DWARF 5 that Swift 6.3 emits and crashes on the binary even with the debug info stripped.
 #
-#   bench/profile.sh nonstreaming [REQUESTS]   # /v1/chat/completions, stream:false (default 2000)
-#   bench/profile.sh streaming [REQUESTS]      # 1,000-token streams (default 40)
-#   bench/profile.sh messages [REQUESTS]       # /v1/messages, non-streaming
-# Output: bench/results/profile-<scenario>/callgrind.out and annotate.txt. Needs valgrind.
+#   bench/profile.sh nonstreaming [SECONDS]   # /v1/chat/completions, stream:false, 16 connections (default 8 s)
+#   bench/profile.sh messages [SECONDS]       # /v1/messages, non-streaming
+#   bench/profile.sh streaming [SECONDS]      # 1,000-token streams, 16 at once
+# Output: bench/results/profile-<scenario>/perf.data and report.txt. Needs perf (Debian: linux-perf).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scenario=${1:-nonstreaming}
+seconds=${2:-8}
+prompt='"messages":[{"role":"user","content":"Say something."}]'
 case "$scenario" in
-  nonstreaming) requests=${2:-2000}; path=/v1/chat/completions
-    body='{"model":"sim-chat","messages":[{"role":"user","content":"Say something."}]}' ;;
-  messages) requests=${2:-2000}; path=/v1/messages
-    body='{"model":"sim-chat","max_tokens":1024,"messages":[{"role":"user","content":"Say something."}]}' ;;
-  streaming) requests=${2:-40}; path=/v1/chat/completions
-    body='{"model":"sim-chat","messages":[{"role":"user","content":"Say something."}],"stream":true,"options":{"sim_tokens":1000}}' ;;
+  nonstreaming) path=/v1/chat/completions; body="{\"model\":\"sim-chat\",$prompt}" ;;
+  messages) path=/v1/messages; body="{\"model\":\"sim-chat\",\"max_tokens\":1024,$prompt}" ;;
+  streaming) path=/v1/chat/completions; body="{\"model\":\"sim-chat\",$prompt,\"stream\":true,\"options\":{\"sim_tokens\":1000}}" ;;
   *) echo "unknown scenario: $scenario" >&2; exit 2 ;;
 esac
-command -v valgrind >/dev/null || { echo "profile: valgrind is missing (apt-get install -y valgrind)" >&2; exit 1; }
+command -v perf >/dev/null || { echo "profile: perf is missing (apt-get install -y linux-perf)" >&2; exit 1; }
 
 # One product per invocation: swift build honours only the last --product.
 swift build -c release --product ollama-gateway >&2
@@ -36,7 +37,7 @@ cleanup() {
 trap cleanup EXIT
 
 wait_port() {  # file → port from its "listening on http://HOST:PORT" line
-  for _ in $(seq 1 3000); do
+  for _ in $(seq 1 600); do
     if grep -q 'listening on http://' "$1" 2>/dev/null; then
       grep -o 'listening on http://[^ ]*' "$1" | head -1 | sed 's/.*://'; return
     fi
@@ -50,33 +51,35 @@ pids+=($!)
 sim_port=$(wait_port "$work/sim.log")
 export DATA_DIR="$work/data" OLLAMA_URL="http://127.0.0.1:$sim_port"
 key=$("$bin/ollama-gateway" keys create --name profile | tail -1)
-valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$out/callgrind.out" \
-  "$bin/ollama-gateway" serve --port 0 >"$work/gateway.log" 2>&1 &
+"$bin/ollama-gateway" serve --port 0 >"$work/gateway.log" 2>&1 &
 gateway=$!
 pids+=($gateway)
 port=$(wait_port "$work/gateway.log")
+printf '%s' "$body" >"$work/body.json"
 
-send() {  # count
-  python3 - "$port" "$path" "$body" "$key" "$1" <<'PY'
-import socket, sys
-port, path, body, key, count = int(sys.argv[1]), sys.argv[2], sys.argv[3].encode(), sys.argv[4], int(sys.argv[5])
-request = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-           f"Authorization: Bearer {key}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
-failed = 0
-for _ in range(count):
-    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
-        s.sendall(request)
-        data = b"".join(iter(lambda: s.recv(65536), b""))
-    failed += not data.startswith(b"HTTP/1.1 200")
-sys.exit(1 if failed else 0)
+load() {  # seconds
+  if [ "$scenario" = streaming ]; then
+    python3 - "$port" "$path" "$work/body.json" "$key" "$1" <<'PY'
+import sys
+sys.path.insert(0, "bench/lib")
+import clients
+port, path, body, key, seconds = int(sys.argv[1]), sys.argv[2], open(sys.argv[3], "rb").read(), sys.argv[4], int(sys.argv[5])
+request = clients.http_request("127.0.0.1", port, path, body, key)
+print(clients.stream_load("127.0.0.1", port, request, b"data: [DONE]", 16, seconds), file=sys.stderr)
 PY
+  else
+    BENCH_BODY="$work/body.json" BENCH_KEY="$key" BENCH_OUT="$work/wrk.json" \
+      wrk -t1 -c16 -d"$1"s -s bench/lib/wrk.lua "http://127.0.0.1:$port$path" >/dev/null
+    cat "$work/wrk.json" >&2
+  fi
 }
-send 50   # warm-up: model discovery, key cache, connection pool
-callgrind_control -i on "$gateway" >/dev/null
-send "$requests"
-callgrind_control -i off "$gateway" >/dev/null
-kill -TERM "$gateway"
-wait "$gateway" 2>/dev/null || true
-callgrind_annotate --inclusive=yes "$out/callgrind.out" 2>/dev/null | head -80 >"$out/annotate.txt"
-cat "$out/annotate.txt"
-echo "profile: $out/callgrind.out ($requests requests)" >&2
+load 2   # warm-up: model discovery, key cache, connection pool
+load $((seconds + 2)) &
+loader=$!
+sleep 1
+perf record -e cpu-clock -F 1999 --call-graph=fp -p "$gateway" -o "$out/perf.data" -- sleep "$seconds" 2>/dev/null
+wait "$loader"
+perf report -i "$out/perf.data" --children --stdio -g none --percent-limit 1 >"$out/report-full.txt" 2>/dev/null
+grep -v '^#' "$out/report-full.txt" | grep -v '^$' | head -120 >"$out/report.txt" || true
+cat "$out/report.txt"
+echo "profile: $out/perf.data (${seconds} s of samples)" >&2
