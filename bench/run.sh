@@ -5,16 +5,18 @@
 #   bench/run.sh            full run (~5 minutes after the build)
 #   bench/run.sh --quick    every scenario briefly (CI: fails on any error, never on a timing)
 #   --skip-build            use the release binaries already built
+#   --only=streaming,memory run only these scenarios (nonstreaming, streaming, memory, usage)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-quick=()
+extra=()
 build=1
 for arg in "$@"; do
   case "$arg" in
-    --quick) quick=(--quick) ;;
+    --quick) extra+=(--quick) ;;
+    --only=*) extra+=(--only "${arg#--only=}") ;;
     --skip-build) build=0 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -38,4 +40,4 @@ if [ "$build" = 1 ]; then
 fi
 bin_dir=$(swift build -c release --show-bin-path)
 
-exec python3 bench/lib/suite.py --bin-dir "$bin_dir" "${quick[@]}"
+exec python3 bench/lib/suite.py --bin-dir "$bin_dir" "${extra[@]}"

@@ -31,6 +31,7 @@ HOST = "127.0.0.1"
 # Answers: 32 tokens for non-streamed chat; 1,000 for the streaming scenarios.
 ANSWER_TOKENS = 32
 STREAM_TOKENS = 1000
+SCENARIOS = ("nonstreaming", "streaming", "memory", "usage")
 PROMPT = [{"role": "user", "content": "Say something."}]
 
 FULL = dict(duration=10, warmup=2, concurrency=[1, 16, 64], stream_concurrency=16, ttft_requests=300,
@@ -406,16 +407,17 @@ class Suite:
             self.start_gateway()
             time.sleep(1)
             self.results["rss_idle_kib"] = {n: clients.rss_kib(proc.pids()) for n, proc in self.watched().items()}
-            self.nonstreaming()
-            self.streaming()
-            self.memory()
+            for name in ("nonstreaming", "streaming", "memory"):
+                if name in self.args.only:
+                    getattr(self, name)()
         finally:
             for process in reversed(self.processes):
                 process.stop()
             for process in self.processes:
                 shutil.copy(process.log_path, self.results_dir)
             shutil.rmtree(self.work, ignore_errors=True)
-        self.usage_queries()
+        if "usage" in self.args.only:
+            self.usage_queries()
         self.results["seconds"] = round(time.monotonic() - started)
         with open(os.path.join(self.results_dir, "results.json"), "w") as f:
             json.dump(self.results, f, indent=2)
@@ -442,7 +444,12 @@ def main():
     parser.add_argument("--quick", action="store_true", help="every scenario, briefly (CI)")
     parser.add_argument("--bin-dir", required=True, help="directory of the release ollama-gateway and ollama-sim")
     parser.add_argument("--results", help="directory for results (default bench/results/<time>)")
+    parser.add_argument("--only", default=",".join(SCENARIOS), type=lambda text: text.split(","),
+                        help=f"comma-separated scenarios to run (default: all of {','.join(SCENARIOS)})")
     args = parser.parse_args()
+    unknown = set(args.only) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
     sys.exit(Suite(args).run())
 
 
