@@ -29,6 +29,8 @@ public func buildApplication(
     var httpConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow)
     httpConfiguration.timeout = .init(connect: .init(configuration.upstreamConnectTimeout))
     httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
+    // The gateway exports no traces: without a tracer the client skips a span per upstream request.
+    httpConfiguration.tracing.tracer = nil
     let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: httpConfiguration)
     let runtime = RuntimeSettings(configuration: configuration)
     let upstream = OllamaClient(http: http, runtime: runtime, authHeader: configuration.ollamaAuthHeader, logger: logger)

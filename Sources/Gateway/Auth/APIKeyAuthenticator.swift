@@ -36,14 +36,27 @@ public final class APIKeyAuthenticator: Sendable {
     /// The key sent as `Authorization: Bearer`, `x-api-key` (Anthropic's SDKs) or `api-key` (Azure-style clients).
     public static func presentedKey(in headers: HTTPFields) -> String? {
         if let authorization = headers[.authorization] {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                return String(parts[1]).trimmingCharacters(in: .whitespaces)
+            let value = authorization.utf8
+            let scheme = value.prefix { $0 != UInt8(ascii: " ") }
+            if scheme.count < value.count, scheme.elementsEqual("bearer".utf8, by: { $0 | 0x20 == $1 }) {
+                return trimmed(authorization.utf8.dropFirst(scheme.count + 1))
             }
         }
-        if let key = headers[HTTPField.Name("x-api-key")!] { return key.trimmingCharacters(in: .whitespaces) }
-        if let key = headers[HTTPField.Name("api-key")!] { return key.trimmingCharacters(in: .whitespaces) }
+        if let key = headers[Self.xAPIKey] { return trimmed(key.utf8[...]) }
+        if let key = headers[Self.apiKey] { return trimmed(key.utf8[...]) }
         return nil
+    }
+
+    private static let xAPIKey = HTTPField.Name("x-api-key")!
+    private static let apiKey = HTTPField.Name("api-key")!
+
+    /// Without the spaces and tabs around it.
+    private static func trimmed(_ value: Substring.UTF8View) -> String {
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let start = value.firstIndex(where: { !isBlank($0) }), let last = value.lastIndex(where: { !isBlank($0) }) else {
+            return ""
+        }
+        return String(Substring(value[start...last]))
     }
 
     /// The key behind a presented secret, or a 401/429 that says what is wrong with it.

@@ -29,34 +29,12 @@ public final class GatewayMetrics: Sendable {
 
     /// One finished request: its counters, tokens, latencies and, for upstream failures, their kind.
     func record(_ event: UsageEvent) {
-        let route = event.endpoint
-        let model = event.modelResolved ?? "none"
-        registry.makeCounter(
-            descriptor: Self.name("requests", unit: "total", "API requests by route, model and status."),
-            labels: [("route", route), ("model", model), ("status", String(event.status))]
-        ).increment()
-        if event.promptTokens > 0 {
-            registry.makeCounter(
-                descriptor: Self.name("tokens", unit: "total", "Tokens in (prompt) and out (completion)."),
-                labels: [("direction", "in"), ("model", model)]
-            ).increment(by: Int64(event.promptTokens))
-        }
-        if event.completionTokens > 0 {
-            registry.makeCounter(
-                descriptor: Self.name("tokens", unit: "total", "Tokens in (prompt) and out (completion)."),
-                labels: [("direction", "out"), ("model", model)]
-            ).increment(by: Int64(event.completionTokens))
-        }
-        registry.makeDurationHistogram(
-            descriptor: Self.name("request_duration", unit: "seconds", "Total time of API requests."),
-            labels: [("route", route)], buckets: Self.latencyBuckets
-        ).record(event.latency)
-        if let ttft = event.timeToFirstToken {
-            registry.makeDurationHistogram(
-                descriptor: Self.name("time_to_first_token", unit: "seconds", "Time until the first token reached the client."),
-                labels: [("route", route)], buckets: Self.latencyBuckets
-            ).record(ttft)
-        }
+        let series = series(route: event.endpoint, model: event.modelResolved ?? "none", status: event.status)
+        series.requests.increment()
+        if event.promptTokens > 0 { series.tokensIn.increment(by: Int64(event.promptTokens)) }
+        if event.completionTokens > 0 { series.tokensOut.increment(by: Int64(event.completionTokens)) }
+        series.duration.record(event.latency)
+        if let ttft = event.timeToFirstToken { series.timeToFirstToken.record(ttft) }
         if let kind = event.errorType, Self.upstreamKinds.contains(kind) {
             registry.makeCounter(
                 descriptor: Self.name("upstream_errors", unit: "total", "Failures of Ollama by kind."),
@@ -64,6 +42,44 @@ public final class GatewayMetrics: Sendable {
             ).increment()
         }
         if event.streamed { streams.decrement() }
+    }
+
+    /// The metrics of one route, model and status, looked up in the registry once: a lookup builds
+    /// names and label sets, too much to repeat for every request.
+    private struct Series: Sendable {
+        let requests: Counter
+        let tokensIn: Counter
+        let tokensOut: Counter
+        let duration: DurationHistogram
+        let timeToFirstToken: DurationHistogram
+    }
+
+    private struct SeriesKey: Hashable {
+        let route: String
+        let model: String
+        let status: Int
+    }
+
+    private let seriesCache = Mutex<[SeriesKey: Series]>([:])
+
+    private func series(route: String, model: String, status: Int) -> Series {
+        let key = SeriesKey(route: route, model: model, status: status)
+        if let series = seriesCache.withLock({ $0[key] }) { return series }
+        let tokens = Self.name("tokens", unit: "total", "Tokens in (prompt) and out (completion).")
+        let series = Series(
+            requests: registry.makeCounter(
+                descriptor: Self.name("requests", unit: "total", "API requests by route, model and status."),
+                labels: [("route", route), ("model", model), ("status", String(status))]),
+            tokensIn: registry.makeCounter(descriptor: tokens, labels: [("direction", "in"), ("model", model)]),
+            tokensOut: registry.makeCounter(descriptor: tokens, labels: [("direction", "out"), ("model", model)]),
+            duration: registry.makeDurationHistogram(
+                descriptor: Self.name("request_duration", unit: "seconds", "Total time of API requests."),
+                labels: [("route", route)], buckets: Self.latencyBuckets),
+            timeToFirstToken: registry.makeDurationHistogram(
+                descriptor: Self.name("time_to_first_token", unit: "seconds", "Time until the first token reached the client."),
+                labels: [("route", route)], buckets: Self.latencyBuckets))
+        seriesCache.withLock { $0[key] = series }
+        return series
     }
 
     static let upstreamKinds: Set<String> = [

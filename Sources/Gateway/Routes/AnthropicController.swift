@@ -101,8 +101,8 @@ public struct AnthropicController: Sendable {
         let idle = settings.streamIdleTimeout
 
         if !prepared.request.stream {
-            let upstreamResponse = try await withDeadlines(overall: timeout, idle: nil) { _ in
-                try await model.namingNotFound { try await upstream.streamChat(upstreamRequest) }
+            let upstreamResponse = try await model.namingNotFound {
+                try await upstream.streamChat(upstreamRequest, deadline: .now() + TimeAmount(timeout))
             }
             var translator = AnthropicStreamTranslator(style: style)
             var accumulator = AnthropicMessageAccumulator()
@@ -127,8 +127,8 @@ public struct AnthropicController: Sendable {
         let handoff = UpstreamHandoff()
         let call = Task {
             do {
-                let response = try await withDeadlines(overall: timeout, idle: nil) { _ in
-                    try await model.namingNotFound { try await upstream.streamChat(upstreamRequest) }
+                let response = try await model.namingNotFound {
+                    try await upstream.streamChat(upstreamRequest, deadline: .now() + TimeAmount(timeout))
                 }
                 handoff.fulfil(.success(response))
             } catch {
@@ -243,7 +243,7 @@ struct AnthropicStreamRelay: Sendable {
     static func encode(_ events: [AnthropicStreamEvent]) -> ByteBuffer {
         var out = ByteBuffer()
         for event in events {
-            out.writeImmutableBuffer(ServerSentEvents.event(event.type, JSONWire.encode(event)))
+            ServerSentEvents.appendEvent(event.type, to: &out) { $0.write(event) }
         }
         return out
     }
@@ -306,7 +306,7 @@ struct AnthropicStreamRelay: Sendable {
             }
             @Sendable func timer(until wake: ContinuousClock.Instant) async -> Step {
                 do {
-                    try await Task.sleep(until: wake, clock: clock)
+                    try await EventLoopTimer.sleep(until: wake)
                     return .pingDue
                 } catch {
                     return .timerCancelled
@@ -341,16 +341,7 @@ struct AnthropicStreamRelay: Sendable {
     static func translate(_ line: ByteBuffer, translator: inout AnthropicStreamTranslator) throws(GatewayError)
         -> [AnthropicStreamEvent]
     {
-        let chunk: OllamaChatChunk
-        do {
-            chunk = try JSONWire.decode(OllamaChatChunk.self, from: line)
-        } catch {
-            throw GatewayError(.upstreamError, "Ollama sent a line the gateway cannot read.", code: "upstream_invalid")
-        }
-        if let message = chunk.error {
-            throw GatewayError(.upstreamError, message, code: "upstream_error")
-        }
-        return translator.translate(chunk)
+        translator.translate(try OllamaClient.decodeLine(line, as: OllamaChatChunk.self, error: \.error))
     }
 }
 
@@ -380,7 +371,7 @@ private final class UpstreamHandoff: Sendable {
     func wait(upTo duration: Duration) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.wait() }
-            group.addTask { try? await Task.sleep(for: duration) }
+            group.addTask { try? await EventLoopTimer.sleep(for: duration) }
             await group.next()
             group.cancelAll()
         }

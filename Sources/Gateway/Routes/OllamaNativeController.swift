@@ -95,9 +95,7 @@ public struct OllamaNativeController: Sendable {
         }
 
         let started = ContinuousClock.now
-        let upstreamResponse = try await withDeadlines(overall: timeout, idle: nil) { _ in
-            try await upstream.send(.POST, path, body: encoded)
-        }
+        let upstreamResponse = try await upstream.send(.POST, path, body: encoded, deadline: .now() + TimeAmount(timeout))
         let remaining = timeout - (ContinuousClock.now - started)
         let idle = settings.streamIdleTimeout
         let ticket = context.ticket
@@ -117,24 +115,9 @@ public struct OllamaNativeController: Sendable {
     ) async throws {
         do {
             try await withDeadlines(overall: deadline, idle: idle) { activity in
-                var lines = NDJSONLineSplitter()
-                var body = response.body.makeAsyncIterator()
-                var forwarder = LineForwarder(rewrite: rewrite, ticket: ticket)
-                while !forwarder.finished {
-                    let buffer: ByteBuffer?
-                    do {
-                        buffer = try await body.next()
-                    } catch {
-                        throw upstream.translate(error)
-                    }
-                    guard let buffer else { break }
-                    activity.touch()
-                    lines.append(buffer)
-                    while !forwarder.finished, let line = lines.nextLine() { try await forwarder.forward(line, to: &writer) }
-                }
-                if !forwarder.finished, let line = lines.finish() { try await forwarder.forward(line, to: &writer) }
-                if !forwarder.finished {
-                    throw GatewayError(.upstreamError, "Ollama ended the stream before it was done.", code: "upstream_incomplete")
+                let forwarder = LineForwarder(rewrite: rewrite, ticket: ticket)
+                try await upstream.relayLines(of: response, activity: activity, to: &writer) { line, output in
+                    try forwarder.forward(line, to: &output)
                 }
             }
             ticket?.finish(status: 200)
@@ -145,31 +128,26 @@ public struct OllamaNativeController: Sendable {
     }
 
     /// Checks each upstream line (an error ends the stream, the last line carries the token counts)
-    /// and writes it on.
+    /// and passes it on; true at the last line.
     struct LineForwarder {
         let rewrite: LineRewrite
         let ticket: RequestTicket?
-        private(set) var finished = false
 
-        init(rewrite: LineRewrite, ticket: RequestTicket?) {
-            self.rewrite = rewrite
-            self.ticket = ticket
-        }
-
-        mutating func forward(_ raw: ByteBuffer, to writer: inout any ResponseBodyWriter) async throws {
+        func forward(_ raw: ByteBuffer, to output: inout ByteBuffer) throws -> Bool {
             let line = try OllamaNativeController.object(from: raw)
             if let message = line["error"]?.stringValue {
                 throw GatewayError(.upstreamError, message, code: "upstream_error")
             }
-            if line["done"]?.boolValue == true {
-                finished = true
+            let finished = line["done"]?.boolValue == true
+            if finished {
                 ticket?.setTokens(prompt: line["prompt_eval_count"]?.intValue ?? 0, completion: line["eval_count"]?.intValue ?? 0)
             }
-            var out = rewrite.apply(to: line, raw: raw)
-            out.writeStaticString("\n")
-            try await writer.write(out)
+            var rewritten = rewrite.apply(to: line, raw: raw)
+            output.writeBuffer(&rewritten)
+            output.writeStaticString("\n")
             ticket?.markFirstToken()
             if !finished { ticket?.noteProduced() }
+            return finished
         }
     }
 

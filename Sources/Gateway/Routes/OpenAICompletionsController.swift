@@ -56,8 +56,8 @@ public struct OpenAICompletionsController: Sendable {
         // Ollama reports most failures before its first line: wait for its status before ours. Later
         // prompts of an array can only fail inside the stream.
         let deadline = ContinuousClock.now + timeout
-        let first = try await withDeadlines(overall: timeout, idle: nil) { _ in
-            try await model.namingNotFound { try await upstream.streamGenerate(plan.requests[0]) }
+        let first = try await model.namingNotFound {
+            try await upstream.streamGenerate(plan.requests[0], deadline: .now() + TimeAmount(timeout))
         }
         let relay = OpenAICompletionStreamRelay(
             upstream: upstream, plan: plan,
@@ -94,15 +94,15 @@ struct OpenAICompletionStreamRelay: Sendable {
                     response = first
                 } else {
                     // As for the first prompt, the idle timeout starts once Ollama has answered.
-                    response = try await withDeadlines(overall: deadline - .now, idle: nil) { _ in
-                        try await plan.model.namingNotFound { try await upstream.streamGenerate(request) }
+                    response = try await plan.model.namingNotFound {
+                        try await upstream.streamGenerate(request, deadline: .now() + TimeAmount(deadline - .now))
                     }
                 }
                 try await write(translator.begin(index: index, prompt: plan.prompts[index]), to: &writer)
                 try await withDeadlines(overall: deadline - .now, idle: idle) { activity in
-                    try await upstream.forEachLine(of: response, activity: activity) { line in
+                    try await upstream.relayLines(of: response, activity: activity, to: &writer) { line, output in
                         let chunk = try OllamaClient.decodeLine(line, as: OllamaGenerateChunk.self, error: \.error)
-                        try await write(translator.translate(chunk), to: &writer)
+                        Self.append(translator.translate(chunk), to: &output)
                         ticket?.markFirstToken()
                         if !chunk.done { ticket?.noteProduced() }
                         return chunk.done
@@ -123,9 +123,13 @@ struct OpenAICompletionStreamRelay: Sendable {
     private func write(_ chunks: [CompletionResponse], to writer: inout any ResponseBodyWriter) async throws {
         guard !chunks.isEmpty else { return }
         var out = ByteBuffer()
-        for chunk in chunks {
-            out.writeImmutableBuffer(ServerSentEvents.data(JSONWire.encode(chunk)))
-        }
+        Self.append(chunks, to: &out)
         try await writer.write(out)
+    }
+
+    private static func append(_ chunks: [CompletionResponse], to output: inout ByteBuffer) {
+        for chunk in chunks {
+            output.writeImmutableBuffer(ServerSentEvents.data(JSONWire.encode(chunk)))
+        }
     }
 }

@@ -60,8 +60,8 @@ public struct OpenAIController: Sendable {
 
         // Ollama reports most failures before its first line: wait for its status before ours.
         let started = ContinuousClock.now
-        let upstreamResponse = try await withDeadlines(overall: timeout, idle: nil) { _ in
-            try await model.namingNotFound { try await upstream.streamChat(plan.request) }
+        let upstreamResponse = try await model.namingNotFound {
+            try await upstream.streamChat(plan.request, deadline: .now() + TimeAmount(timeout))
         }
         let remaining = timeout - (ContinuousClock.now - started)
         let includeUsage = chat.streamOptions?.includeUsage ?? false
@@ -135,8 +135,8 @@ struct OpenAIChatStreamRelay: Sendable {
         var translator = translator
         do {
             try await withDeadlines(overall: deadline, idle: idle) { activity in
-                try await upstream.forEachLine(of: response, activity: activity) { line in
-                    try await relay(line, translator: &translator, writer: &writer)
+                try await upstream.relayLines(of: response, activity: activity, to: &writer) { line, output in
+                    try relay(line, translator: &translator, into: &output)
                 }
             }
             try await writer.write(ServerSentEvents.done)
@@ -147,23 +147,23 @@ struct OpenAIChatStreamRelay: Sendable {
         }
     }
 
-    /// Relays one upstream line; true when it was the last.
-    private func relay(_ line: ByteBuffer, translator: inout OpenAIChatStreamTranslator, writer: inout any ResponseBodyWriter)
-        async throws -> Bool
+    /// Converts one upstream line into SSE events; true when it was the last.
+    private func relay(_ line: ByteBuffer, translator: inout OpenAIChatStreamTranslator, into output: inout ByteBuffer)
+        throws -> Bool
     {
         let chunk = try OllamaClient.decodeLine(line, as: OllamaChatChunk.self, error: \.error)
         if chunk.done {
             ticket?.setTokens(prompt: chunk.metrics.promptEvalCount ?? 0, completion: chunk.metrics.evalCount ?? 0)
         }
-        var out = ByteBuffer()
+        let before = output.readableBytes
         for converted in translator.translate(chunk) {
-            out.writeImmutableBuffer(ServerSentEvents.data(JSONWire.encode(converted)))
+            ServerSentEvents.appendData(to: &output) { $0.write(converted) }
         }
         if chunk.done, includeUsage {
-            out.writeImmutableBuffer(ServerSentEvents.data(JSONWire.encode(translator.usageChunk(chunk.metrics))))
+            let usage = translator.usageChunk(chunk.metrics)
+            ServerSentEvents.appendData(to: &output) { $0.write(usage) }
         }
-        if out.readableBytes > 0 {
-            try await writer.write(out)
+        if output.readableBytes > before {
             ticket?.markFirstToken()
             if !chunk.done { ticket?.noteProduced() }
         }

@@ -20,6 +20,22 @@ enum ServerSentEvents {
         return buffer
     }
 
+    /// Appends `data: <json>\n\n`, the JSON written in place: no buffer per event.
+    static func appendData(to output: inout ByteBuffer, _ json: (inout JSONBufferWriter) -> Void) {
+        output.writeStaticString("data: ")
+        JSONBufferWriter.append(to: &output, json)
+        output.writeStaticString("\n\n")
+    }
+
+    /// Appends `event: <name>\ndata: <json>\n\n`, the JSON written in place.
+    static func appendEvent(_ name: String, to output: inout ByteBuffer, _ json: (inout JSONBufferWriter) -> Void) {
+        output.writeStaticString("event: ")
+        output.writeString(name)
+        output.writeStaticString("\ndata: ")
+        JSONBufferWriter.append(to: &output, json)
+        output.writeStaticString("\n\n")
+    }
+
     /// `event: <name>\ndata: <payload>\n\n`, as Anthropic streams.
     static func event(_ name: String, _ payload: ByteBuffer) -> ByteBuffer {
         var buffer = ByteBuffer()

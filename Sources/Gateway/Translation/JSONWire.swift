@@ -45,87 +45,97 @@ extension JSONWire {
 extension JSONWire {
     static func encode(_ chunk: ChatCompletionChunk) -> ByteBuffer {
         var out = JSONBufferWriter(capacity: 192 + (chunk.choices.first?.delta.content?.utf8.count ?? 0))
-        out.open()
-        out.field("id", chunk.id)
-        out.field("object", chunk.object)
-        out.field("created", chunk.created)
-        out.field("model", chunk.model)
-        out.key("choices")
-        out.openArray()
-        for choice in chunk.choices {
-            out.separate()
-            out.open()
-            out.field("index", choice.index)
-            out.key("delta")
-            out.open()
-            out.fieldIfPresent("role", choice.delta.role)
-            out.fieldIfPresent("content", choice.delta.content)
-            out.fieldIfPresent("reasoning_content", choice.delta.reasoningContent)
-            out.fieldIfPresent("reasoning", choice.delta.reasoning)
-            if let calls = choice.delta.toolCalls {
-                out.key("tool_calls")
-                out.openArray()
-                for call in calls {
-                    out.separate()
-                    out.open()
-                    out.field("index", call.index)
-                    out.fieldIfPresent("id", call.id)
-                    out.fieldIfPresent("type", call.type)
-                    if let function = call.function { out.function(function) }
-                    out.close()
-                }
-                out.closeArray()
-            }
-            out.close()
-            out.fieldOrNull("finish_reason", choice.finishReason)
-            out.close()
-        }
-        out.closeArray()
-        if let usage = chunk.usage { out.usage(usage) }
-        out.close()
+        out.write(chunk)
         return out.buffer
     }
 
     static func encode(_ response: ChatCompletionResponse) -> ByteBuffer {
         var out = JSONBufferWriter(capacity: 320 + (response.choices.first?.message.content?.utf8.count ?? 0))
-        out.open()
-        out.field("id", response.id)
-        out.field("object", response.object)
-        out.field("created", response.created)
-        out.field("model", response.model)
-        out.key("choices")
-        out.openArray()
-        for choice in response.choices {
-            out.separate()
-            out.open()
-            out.field("index", choice.index)
-            out.key("message")
-            out.open()
-            out.field("role", choice.message.role)
-            out.fieldOrNull("content", choice.message.content)
-            out.fieldIfPresent("reasoning_content", choice.message.reasoningContent)
-            out.fieldIfPresent("reasoning", choice.message.reasoning)
-            if let calls = choice.message.toolCalls {
-                out.key("tool_calls")
-                out.openArray()
-                for call in calls {
-                    out.separate()
-                    out.open()
-                    out.fieldIfPresent("id", call.id)
-                    out.fieldIfPresent("type", call.type)
-                    out.function(call.function)
-                    out.close()
-                }
-                out.closeArray()
-            }
-            out.close()
-            out.fieldIfPresent("finish_reason", choice.finishReason)
-            out.close()
-        }
-        out.closeArray()
-        if let usage = response.usage { out.usage(usage) }
-        out.close()
+        out.write(response)
         return out.buffer
+    }
+}
+
+extension JSONBufferWriter {
+    mutating func write(_ chunk: ChatCompletionChunk) {
+        open()
+        field("id", chunk.id)
+        field("object", chunk.object)
+        field("created", chunk.created)
+        field("model", chunk.model)
+        key("choices")
+        openArray()
+        for choice in chunk.choices {
+            separate()
+            open()
+            field("index", choice.index)
+            key("delta")
+            open()
+            fieldIfPresent("role", choice.delta.role)
+            fieldIfPresent("content", choice.delta.content)
+            fieldIfPresent("reasoning_content", choice.delta.reasoningContent)
+            fieldIfPresent("reasoning", choice.delta.reasoning)
+            if let calls = choice.delta.toolCalls {
+                key("tool_calls")
+                openArray()
+                for call in calls {
+                    separate()
+                    open()
+                    field("index", call.index)
+                    fieldIfPresent("id", call.id)
+                    fieldIfPresent("type", call.type)
+                    if let function = call.function { self.function(function) }
+                    close()
+                }
+                closeArray()
+            }
+            close()
+            fieldOrNull("finish_reason", choice.finishReason)
+            close()
+        }
+        closeArray()
+        if let usage = chunk.usage { self.usage(usage) }
+        close()
+    }
+
+    mutating func write(_ response: ChatCompletionResponse) {
+        open()
+        field("id", response.id)
+        field("object", response.object)
+        field("created", response.created)
+        field("model", response.model)
+        key("choices")
+        openArray()
+        for choice in response.choices {
+            separate()
+            open()
+            field("index", choice.index)
+            key("message")
+            open()
+            field("role", choice.message.role)
+            fieldOrNull("content", choice.message.content)
+            fieldIfPresent("reasoning_content", choice.message.reasoningContent)
+            fieldIfPresent("reasoning", choice.message.reasoning)
+            if let calls = choice.message.toolCalls {
+                key("tool_calls")
+                openArray()
+                for call in calls {
+                    separate()
+                    open()
+                    fieldIfPresent("id", call.id)
+                    fieldIfPresent("type", call.type)
+                    function(call.function)
+                    close()
+                }
+                closeArray()
+            }
+            close()
+            fieldIfPresent("finish_reason", choice.finishReason)
+            close()
+        }
+        closeArray()
+        if let usage = response.usage { self.usage(usage) }
+        close()
     }
 }
 
@@ -137,6 +147,19 @@ struct JSONBufferWriter {
 
     init(capacity: Int) {
         buffer = ByteBufferAllocator().buffer(capacity: capacity)
+    }
+
+    /// Writes JSON at the end of `buffer`, in place: the buffer moves into the writer and back, so
+    /// no byte is copied and no new storage is allocated.
+    static func append(to buffer: inout ByteBuffer, _ write: (inout JSONBufferWriter) -> Void) {
+        var writer = JSONBufferWriter(buffer: ByteBuffer())
+        swap(&writer.buffer, &buffer)
+        write(&writer)
+        swap(&writer.buffer, &buffer)
+    }
+
+    private init(buffer: ByteBuffer) {
+        self.buffer = buffer
     }
 
     mutating func open() {
@@ -181,6 +204,12 @@ struct JSONBufferWriter {
     mutating func field(_ name: StaticString, _ value: Int) {
         key(name)
         buffer.writeString(String(value))
+        needsComma = true
+    }
+
+    /// A value already encoded.
+    mutating func raw(_ json: ByteBuffer) {
+        buffer.writeImmutableBuffer(json)
         needsComma = true
     }
 
@@ -246,5 +275,50 @@ struct JSONBufferWriter {
         }
         buffer.writeInteger(UInt8(ascii: "\""))
         needsComma = true
+    }
+}
+
+// MARK: - Anthropic stream events, written directly
+//
+// A streamed message is mostly `content_block_delta` events, one per token: those (and the small
+// stop and ping events) are written directly; the few others of a message go through JSONEncoder.
+
+extension JSONBufferWriter {
+    mutating func write(_ event: AnthropicStreamEvent) {
+        switch event {
+        case .contentBlockDelta(let index, let delta):
+            open()
+            field("type", "content_block_delta")
+            field("index", index)
+            key("delta")
+            open()
+            switch delta {
+            case .text(let text):
+                field("type", "text_delta")
+                field("text", text)
+            case .thinking(let thinking):
+                field("type", "thinking_delta")
+                field("thinking", thinking)
+            case .signature(let signature):
+                field("type", "signature_delta")
+                field("signature", signature)
+            case .inputJSON(let json):
+                field("type", "input_json_delta")
+                field("partial_json", json)
+            }
+            close()
+            close()
+        case .contentBlockStop(let index):
+            open()
+            field("type", "content_block_stop")
+            field("index", index)
+            close()
+        case .messageStop, .ping:
+            open()
+            field("type", event.type)
+            close()
+        case .messageStart, .contentBlockStart, .messageDelta, .error:
+            raw(JSONWire.encode(event))
+        }
     }
 }

@@ -1,4 +1,29 @@
+import NIOCore
+import NIOPosix
 import Synchronization
+
+/// Sleeps on a NIO event loop's timer. `Task.sleep` arms a Dispatch timer, whose wake-up runs on
+/// Dispatch's own threads: several microseconds and a thread switch per request, for a timer that
+/// is almost always cancelled. NIO's timers are part of the loop the request already runs on.
+enum EventLoopTimer {
+    static func sleep(until instant: ContinuousClock.Instant) async throws {
+        let delay = ContinuousClock.now.duration(to: instant)
+        let scheduled = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(delay)) {}
+        try await withTaskCancellationHandler {
+            do {
+                try await scheduled.futureResult.get()
+            } catch {
+                throw CancellationError()
+            }
+        } onCancel: {
+            scheduled.cancel()
+        }
+    }
+
+    static func sleep(for duration: Duration) async throws {
+        try await sleep(until: .now + duration)
+    }
+}
 
 /// When the upstream last sent something, for the idle-read timeout of streams.
 final class UpstreamActivity: Sendable {
@@ -52,7 +77,7 @@ func withDeadlines<Value: Sendable>(
                 while true {
                     var wake = deadline
                     if let idle { wake = min(wake, activity.lastActivity + idle) }
-                    try await Task.sleep(until: wake, clock: clock)
+                    try await EventLoopTimer.sleep(until: wake)
                     let now = clock.now
                     if now >= deadline {
                         throw GatewayError(.timeout, "The request took longer than its deadline of \(overall.formattedMilliseconds).")

@@ -1,17 +1,25 @@
 import AsyncHTTPClient
 import Foundation
 import GatewayAPI
+import Hummingbird
 import NIOCore
 
 extension OllamaClient {
-    /// Reads the NDJSON body of a streamed answer line by line, whatever its chunk boundaries, until
-    /// `handle` says a line was the last one. Every read counts as activity for the idle timeout.
-    /// A body that ends before its last line is an upstream failure.
-    func forEachLine(
-        of response: HTTPClientResponse, activity: UpstreamActivity, _ handle: (ByteBuffer) async throws -> Bool
+    /// Relays the NDJSON body of a streamed answer: `convert` turns each complete line, whatever the
+    /// chunk boundaries, into what the client gets (appending it to the buffer) and says whether that
+    /// line was the last. Lines that arrive together go out together: Ollama under load (and the
+    /// simulator) sends many lines per read, and a write per token would cost a flush and a syscall
+    /// each. The first token is written at once, later ones in writes of up to `batchBytes`, so a
+    /// large read never holds back what is ready. Every read counts as activity for the idle
+    /// timeout. A body that ends before its last line is an upstream failure.
+    func relayLines(
+        of response: HTTPClientResponse, activity: UpstreamActivity, to writer: inout any ResponseBodyWriter,
+        _ convert: (ByteBuffer, inout ByteBuffer) throws -> Bool
     ) async throws {
         var lines = NDJSONLineSplitter()
         var body = response.body.makeAsyncIterator()
+        var output = ByteBuffer()
+        var flushAt = 1
         while true {
             let buffer: ByteBuffer?
             do {
@@ -19,16 +27,39 @@ extension OllamaClient {
             } catch {
                 throw translate(error)
             }
-            guard let buffer else { break }
-            activity.touch()
-            lines.append(buffer)
-            while let line = lines.nextLine() {
-                if try await handle(line) { return }
+            if let buffer {
+                activity.touch()
+                lines.append(buffer)
+            }
+            var finished = false
+            do {
+                while !finished, let line = lines.nextLine() ?? (buffer == nil ? lines.finish() : nil) {
+                    finished = try convert(line, &output)
+                    if output.readableBytes >= flushAt {
+                        try await writer.write(output)
+                        output = ByteBuffer()
+                        flushAt = Self.batchBytes
+                    }
+                }
+            } catch {
+                // What the lines before the failing one produced still reaches the client.
+                if output.readableBytes > 0 { try await writer.write(output) }
+                throw error
+            }
+            if output.readableBytes > 0 {
+                try await writer.write(output)
+                output = ByteBuffer()
+                flushAt = Self.batchBytes
+            }
+            if finished { return }
+            if buffer == nil {
+                throw GatewayError(.upstreamError, "Ollama ended the stream before it was done.", code: "upstream_incomplete")
             }
         }
-        if let line = lines.finish(), try await handle(line) { return }
-        throw GatewayError(.upstreamError, "Ollama ended the stream before it was done.", code: "upstream_incomplete")
     }
+
+    /// How much relayed output is gathered into one write at most.
+    static let batchBytes = 16 * 1024
 
     /// Decodes one line of a stream; an `{"error"}` line ends the stream, whatever else it carries.
     static func decodeLine<Line: Decodable>(_ line: ByteBuffer, as type: Line.Type, error: KeyPath<Line, String?>)

@@ -91,11 +91,14 @@ public struct OllamaClient: Sendable {
         return try await exchange(.POST, "/api/chat", body: request, as: OllamaChatChunk.self)
     }
 
-    /// A streamed chat: the response whose body is Ollama's NDJSON.
-    public func streamChat(_ request: OllamaChatRequest) async throws -> HTTPClientResponse {
+    /// A streamed chat: the response whose body is Ollama's NDJSON, once Ollama has answered (which
+    /// must happen by `deadline`; the body is the caller's to time).
+    public func streamChat(_ request: OllamaChatRequest, deadline: NIODeadline = .now() + .seconds(600)) async throws
+        -> HTTPClientResponse
+    {
         var request = request
         request.stream = true
-        return try await send(.POST, "/api/chat", body: try Self.encode(request))
+        return try await send(.POST, "/api/chat", body: try Self.encode(request), deadline: deadline)
     }
 
     /// A non-streamed completion of a raw prompt (`stream:false`).
@@ -106,10 +109,12 @@ public struct OllamaClient: Sendable {
     }
 
     /// A streamed completion of a raw prompt: the response whose body is Ollama's NDJSON.
-    public func streamGenerate(_ request: OllamaGenerateRequest) async throws -> HTTPClientResponse {
+    public func streamGenerate(_ request: OllamaGenerateRequest, deadline: NIODeadline = .now() + .seconds(600))
+        async throws -> HTTPClientResponse
+    {
         var request = request
         request.stream = true
-        return try await send(.POST, "/api/generate", body: try Self.encode(request))
+        return try await send(.POST, "/api/generate", body: try Self.encode(request), deadline: deadline)
     }
 
     /// Embeddings of one or several texts, in one request.

@@ -48,6 +48,33 @@ import Testing
         #expect(try tree(JSONWire.encode(response)) == jsonTree(response))
     }
 
+    @Test("Anthropic stream events encode as Foundation does", arguments: [
+        AnthropicStreamEvent.contentBlockDelta(index: 0, delta: .text("quote \" backslash \\ newline \n é 😀 \u{01}")),
+        .contentBlockDelta(index: 1, delta: .thinking("hmm")),
+        .contentBlockDelta(index: 1, delta: .signature("c2ln")),
+        .contentBlockDelta(index: 2, delta: .inputJSON(#"{"a":"#)),
+        .contentBlockStop(index: 3),
+        .messageStop,
+        .ping,
+        .messageDelta(stopReason: "end_turn", stopSequence: nil, usage: AnthropicDeltaUsage(outputTokens: 5)),
+    ])
+    func anthropicEventsEncode(event: AnthropicStreamEvent) throws {
+        var buffer = ByteBuffer(string: "prefix")
+        JSONBufferWriter.append(to: &buffer) { $0.write(event) }
+        #expect(buffer.readString(length: 6) == "prefix")
+        #expect(try tree(buffer) == jsonTree(event))
+    }
+
+    @Test func eventsAppendInPlace() throws {
+        var output = ByteBuffer()
+        let chunk = Self.chunks[1]
+        ServerSentEvents.appendData(to: &output) { $0.write(chunk) }
+        ServerSentEvents.appendEvent("ping", to: &output) { $0.write(AnthropicStreamEvent.ping) }
+        let expected = ServerSentEvents.data(JSONWire.encode(chunk))
+        #expect(output.readSlice(length: expected.readableBytes) == expected)
+        #expect(String(buffer: output) == "event: ping\ndata: {\"type\":\"ping\"}\n\n")
+    }
+
     @Test("lines decode as Foundation decodes them", arguments: [
         #"{"model":"m","created_at":"2026-01-01T00:00:00.1Z","message":{"role":"assistant","content":"Hi \"there\" \u00e9\n"},"done":false}"#,
         #"{"model":"m","created_at":"x","message":{"role":"assistant","content":"","thinking":"hmm"},"done":false}"#,
