@@ -46,16 +46,10 @@ public final class UsageRecorder: UsageSink, Service {
 
     public func requestFinished(_ event: UsageEvent, key: AuthenticatedKey?) {
         metrics.record(event)
-        // One line per request; never the key, a prompt or an image.
-        logger.info(
-            "request",
-            metadata: [
-                "request.id": "\(event.requestID)", "key.id": "\(event.keyID ?? "-")",
-                "model": "\(event.modelRequested ?? "-")", "route": "\(event.endpoint)", "status": "\(event.status)",
-                "duration_ms": "\(event.latency.components.seconds * 1000 + event.latency.components.attoseconds / 1_000_000_000_000_000)",
-                "tokens.in": "\(event.promptTokens)", "tokens.out": "\(event.completionTokens)",
-                "stream": "\(event.streamed)", "cancelled": "\(event.cancelled)",
-            ])
+        // One line per request; never the key, a prompt or an image. Its fields are written into the
+        // message, in a fixed order: as metadata they cost a dictionary, a sort and a string each,
+        // which made this line a sixth of the CPU a request takes.
+        if logger.logLevel <= .info { logger.info("\(Self.logLine(event))") }
         if let key {
             limiter.finish(key, tokens: event.totalTokens)
             authenticator.noteTokens(event.totalTokens, forKey: key.id)
@@ -71,6 +65,31 @@ public final class UsageRecorder: UsageSink, Service {
         if !accepted {
             logger.warning("usage queue full: a usage record was dropped", metadata: ["request.id": "\(event.requestID)"])
         }
+    }
+
+    /// `request id=… key=… model=… route=… status=… duration_ms=… tokens_in=… tokens_out=… stream=… cancelled=…`
+    static func logLine(_ event: UsageEvent) -> String {
+        let (seconds, attoseconds) = event.latency.components
+        var line = "request id="
+        line.reserveCapacity(200)
+        line += event.requestID
+        line += " key="
+        line += event.keyID ?? "-"
+        line += " model="
+        line += event.modelRequested ?? "-"
+        line += " route="
+        line += event.endpoint
+        line += " status="
+        line += String(event.status)
+        line += " duration_ms="
+        line += String(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        line += " tokens_in="
+        line += String(event.promptTokens)
+        line += " tokens_out="
+        line += String(event.completionTokens)
+        line += event.streamed ? " stream=true" : " stream=false"
+        line += event.cancelled ? " cancelled=true" : " cancelled=false"
+        return line
     }
 
     public func run() async throws {
