@@ -82,13 +82,20 @@ def render(r):
                        f"{tg['p50_ms'] - td['p50_ms']:+.3f} ms added |")
             out.append(f"| TTFT p99 (ms) | {td['p99_ms']:.3f} | {tn['p99_ms']:.3f} | {tg['p99_ms']:.3f} | "
                        f"{tg['p99_ms'] - td['p99_ms']:+.3f} ms added |")
+        tp = r.get("ttft_paced", {})
+        if tp:
+            td, tn, tg = tp["direct"], tp["nginx"], tp["gateway"]
+            out.append(f"| TTFT p50, paced answers (ms) | {td['p50_ms']:.3f} | {tn['p50_ms']:.3f} | {tg['p50_ms']:.3f} | "
+                       f"{tg['p50_ms'] - td['p50_ms']:+.3f} ms added |")
+            out.append(f"| TTFT p99, paced answers (ms) | {td['p99_ms']:.3f} | {tn['p99_ms']:.3f} | {tg['p99_ms']:.3f} | "
+                       f"{tg['p99_ms'] - td['p99_ms']:+.3f} ms added |")
         per_chunk = {k: 1e6 * st[k]["cpu_s"][proc] / (st[k]["requests"] * st[k]["chunks_per_request"])
                      for k, proc in (("nginx", "nginx"), ("gateway", "gateway"))}
         sim_chunk = 1e6 * d["cpu_s"]["ollama-sim"] / (d["requests"] * d["chunks_per_request"])
         out.append(f"| CPU µs / chunk (of the proxy) | ({sim_chunk:.2f} simulator) | {per_chunk['nginx']:.2f} | "
                    f"{per_chunk['gateway']:.2f} | |")
         errors = sum(sum(v["errors"].values()) for v in st.values()) + sum(
-            v["errors"] + v["wrong_chunk_counts"] for v in tt.values())
+            v["errors"] + v["wrong_chunk_counts"] for v in list(tt.values()) + list(tp.values()))
         out.append(f"| errors (non-2xx, socket, streams without their end; wrong chunk counts) | | | | {errors} |")
         out.append("")
 
@@ -196,9 +203,11 @@ def failures(r):
                 found.append(f"{group} {name}: {errors} errors {run['errors']}")
             if run["requests"] == 0:
                 found.append(f"{group} {name}: no request completed")
-    for name, run in r.get("ttft", {}).items():
-        if run["errors"] or run["wrong_chunk_counts"]:
-            found.append(f"ttft {name}: {run['errors']} errors, {run['wrong_chunk_counts']} streams with a wrong chunk count")
+    for scenario in ("ttft", "ttft_paced"):
+        for name, run in r.get(scenario, {}).items():
+            if run["errors"] or run["wrong_chunk_counts"]:
+                found.append(f"{scenario} {name}: {run['errors']} errors, "
+                             f"{run['wrong_chunk_counts']} streams with a wrong chunk count")
     for name, run in r.get("held_streams", {}).items():
         if run["errors"]:
             found.append(f"held streams {name}: {run['errors']} of {run['streams']} failed")

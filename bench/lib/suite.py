@@ -31,12 +31,15 @@ HOST = "127.0.0.1"
 # Answers: 32 tokens for non-streamed chat; 1,000 for the streaming scenarios.
 ANSWER_TOKENS = 32
 STREAM_TOKENS = 1000
+# The paced time-to-first-token scenario: short answers at a model's pace.
+PACED_TOKENS = 10
+PACED_INTERVAL_MS = 5
 SCENARIOS = ("nonstreaming", "streaming", "memory", "usage")
 PROMPT = [{"role": "user", "content": "Say something."}]
 
-FULL = dict(duration=10, warmup=2, concurrency=[1, 16, 64], stream_concurrency=16, ttft_requests=300,
+FULL = dict(duration=10, warmup=2, concurrency=[1, 16, 64], stream_concurrency=16, ttft_requests=300, ttft_paced_requests=200,
             hold_streams=1000, hold_tokens=30, hold_interval_ms=500)
-QUICK = dict(duration=2, warmup=1, concurrency=[1, 16, 64], stream_concurrency=16, ttft_requests=30,
+QUICK = dict(duration=2, warmup=1, concurrency=[1, 16, 64], stream_concurrency=16, ttft_requests=30, ttft_paced_requests=20,
              hold_streams=1000, hold_tokens=16, hold_interval_ms=500)
 
 
@@ -320,25 +323,32 @@ class Suite:
         self.results["streaming"] = runs
 
         log(f"time to first token: {self.profile['ttft_requests']} sequential requests per target")
+        self.results["ttft"] = self.time_to_first_token(STREAM_TOKENS, 0, self.profile["ttft_requests"])
+        # As a model answers: one token per read, so the first one is not queued behind a burst.
+        log(f"time to first token, paced ({PACED_TOKENS} tokens, one per {PACED_INTERVAL_MS} ms): "
+            f"{self.profile['ttft_paced_requests']} sequential requests per target")
+        self.results["ttft_paced"] = self.time_to_first_token(
+            PACED_TOKENS, PACED_INTERVAL_MS, self.profile["ttft_paced_requests"])
+
+    def time_to_first_token(self, tokens, interval_ms, requests):
         ttft = {}
-        for name, port, path, body, key in self.stream_targets(STREAM_TOKENS):
+        for name, port, path, body, key in self.stream_targets(tokens, interval_ms):
             request = clients.http_request(HOST, port, path, json.dumps(body).encode(), key)
             gateway = name.startswith("gateway")
             end = b"data: [DONE]" if gateway else b'"done":true'
             count = b'"content":"' if gateway else b'"done":false'
-            clients.time_to_first_token(HOST, port, request, b"Lorem", end, count, 10)  # warm-up
-            run = clients.time_to_first_token(HOST, port, request, b"Lorem", end, count,
-                                              self.profile["ttft_requests"])
+            clients.time_to_first_token(HOST, port, request, b"Lorem", end, count, 5)  # warm-up
+            run = clients.time_to_first_token(HOST, port, request, b"Lorem", end, count, requests)
             samples = sorted(run["ttft_ms"])
             run["p50_ms"] = percentile(samples, 50)
             run["p99_ms"] = percentile(samples, 99)
-            run["wrong_chunk_counts"] = sum(1 for c in run["counts"] if c != STREAM_TOKENS)
+            run["wrong_chunk_counts"] = sum(1 for c in run["counts"] if c != tokens)
             del run["counts"]
             run["ttft_ms"] = None
             log(f"  {name:17s} TTFT p50 {run['p50_ms']:.3f} ms  p99 {run['p99_ms']:.3f} ms  errors {run['errors']}  "
                 f"wrong chunk counts {run['wrong_chunk_counts']}")
             ttft[name] = run
-        self.results["ttft"] = ttft
+        return ttft
 
     def memory(self):
         p = self.profile
