@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compares two gateway binaries in one run: both serve the same simulator at once, and wrk loads
 # them in turn, round after round, so the machine's load falls on both alike. Prints requests/s,
-# CPU per request (user + system, from /proc) and p50 latency of every round.
+# CPU per request (user + system, from /proc) and p50 / p99 latency of every round.
 #
 #   bench/compare.sh OLD_BINARY NEW_BINARY [CONNECTIONS=16] [ROUNDS=3] [PATH=/v1/chat/completions]
 #
@@ -65,6 +65,7 @@ result, side, round_, ticks, hz = json.load(open(sys.argv[1])), sys.argv[2], sys
 requests = result["requests"]
 print(f"{side} round {round_}: {requests / (result['duration_us'] / 1e6):7.0f} req/s  "
       f"{ticks / hz * 1e6 / max(requests, 1):5.0f} µs CPU/request  p50 {result['latency_us']['p50']} µs  "
+      f"p99 {result['latency_us']['p99']} µs  "
       f"errors {sum(result['errors'].values())}")
 PY
   done

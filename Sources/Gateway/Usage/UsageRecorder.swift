@@ -7,6 +7,10 @@ import Synchronization
 /// Takes finished requests off the hot path: a bounded queue that a service drains in batches into
 /// the database (key counters, shared rate windows). A clean shutdown flushes the queue; anything
 /// dropped because the queue was full is counted and logged.
+///
+/// Batches go out every 100 ms: small batches keep each write short, and while a write runs it
+/// takes a core from the requests (with 500 ms batches the gateway's p99 at concurrency 1 was
+/// 3.6–4.0 ms against 2.5–2.7 ms, and its worst request twice as slow; the same CPU in all).
 public final class UsageRecorder: UsageSink, Service {
     struct Queue {
         var events: [(UsageEvent, String?)] = []
@@ -24,7 +28,7 @@ public final class UsageRecorder: UsageSink, Service {
 
     public init(
         store: GatewayStore, limiter: KeyLimiter, authenticator: APIKeyAuthenticator, metrics: GatewayMetrics,
-        capacity: Int = 50_000, batchInterval: Duration = .milliseconds(500), logger: Logger
+        capacity: Int = 50_000, batchInterval: Duration = .milliseconds(100), logger: Logger
     ) {
         self.store = store
         self.limiter = limiter
