@@ -36,6 +36,22 @@ struct DatabaseTests {
         }
     }
 
+    @Test("shutting down while queries run and connections open leaves no connection unclosed")
+    func shutdownUnderLoad() async throws {
+        // A connection handed back, or opened, after the pool's threads stopped could not be closed:
+        // sqlite-nio asserts on it in debug builds, so this test would crash the test process.
+        for _ in 0..<10 {
+            try await withTestLocation(.sqlite) { open in
+                let database = try await open(true)
+                await withTaskGroup(of: Void.self) { group in
+                    for _ in 0..<8 { group.addTask { _ = try? await database.sql.raw("SELECT 1").all() } }
+                    group.addTask { try? await database.shutdown() }
+                }
+                await #expect(throws: (any Error).self) { try await database.sql.raw("SELECT 1").all() }
+            }
+        }
+    }
+
     @Test("SQLite file: created with mode 0600 in a new directory, WAL journal")
     func sqliteFile() async throws {
         let directory = FileManager.default.temporaryDirectory

@@ -25,7 +25,7 @@ public final class GatewayDatabase: Sendable {
     private enum Resources: @unchecked Sendable {
         // The pools synchronise internally (a lock, and event-loop confinement per loop); async-kit
         // predates Sendable annotations, hence the unchecked conformance.
-        case sqlite(EventLoopGroupConnectionPool<GatewaySQLiteSource>, NIOThreadPool)
+        case sqlite(EventLoopGroupConnectionPool<GatewaySQLiteSource>, NIOThreadPool, OperationsInFlight)
         case postgres(EventLoopGroupConnectionPool<PostgresConnectionSource>)
     }
 
@@ -114,8 +114,8 @@ public final class GatewayDatabase: Sendable {
     ) async throws -> Result {
         let level = configuration.queryLogLevel
         switch resources {
-        case .sqlite(let pool, _):
-            return try await PooledSQLiteDatabase(pool: pool, logger: logger).withConnection { connection in
+        case .sqlite(let pool, _, let inFlight):
+            return try await PooledSQLiteDatabase(pool: pool, inFlight: inFlight, logger: logger).withConnection { connection in
                 try await body(connection.sql(queryLogLevel: level))
             }
         case .postgres(let pool):
@@ -135,8 +135,12 @@ public final class GatewayDatabase: Sendable {
         }
         guard !alreadyDone else { return }
         switch resources {
-        case .sqlite(let pool, let threadPool):
+        case .sqlite(let pool, let threadPool, let inFlight):
+            // Queries still running (a caller that did not wait for them) finish first: their
+            // connections must come back while the threads that close them are still there.
+            await inFlight.drained()
             try await pool.shutdownAsync()
+            await pool.source.opened.closeAll()
             try await threadPool.shutdownGracefully()
         case .postgres(let pool):
             try await pool.shutdownAsync()
@@ -170,12 +174,14 @@ public final class GatewayDatabase: Sendable {
             logger: logger,
             on: eventLoopGroup.next()
         )
-        let sql = PooledSQLiteDatabase(pool: pool, logger: logger).sql(queryLogLevel: configuration.queryLogLevel)
+        let inFlight = OperationsInFlight()
+        let sql = PooledSQLiteDatabase(pool: pool, inFlight: inFlight, logger: logger)
+            .sql(queryLogLevel: configuration.queryLogLevel)
         let database = GatewayDatabase(
-            configuration: configuration, sql: sql, logger: logger, resources: .sqlite(pool, threadPool))
+            configuration: configuration, sql: sql, logger: logger, resources: .sqlite(pool, threadPool, inFlight))
         do {
             // WAL lets readers run while one connection writes; the mode is stored in the file.
-            let rows = try await sql.raw("PRAGMA journal_mode = WAL").all()
+            let rows = try await switchToWAL(sql)
             let mode = try rows.first?.decode(column: "journal_mode", as: String.self)
             guard mode?.lowercased() == "wal" else {
                 throw StoreError.invalidConfiguration("SQLite refused WAL journal mode (got \(mode ?? "nothing"))")
@@ -186,6 +192,21 @@ public final class GatewayDatabase: Sendable {
         }
         logger.debug("opened SQLite store", metadata: ["store.path": "\(path)"])
         return database
+    }
+
+    /// `PRAGMA journal_mode = WAL`. Instances that open a new file at the same moment race to switch
+    /// it, and SQLite answers the losers SQLITE_BUSY at once instead of through the busy handler;
+    /// the winner's mode is then stored in the file, so asking again shortly after succeeds.
+    private static func switchToWAL(_ sql: any SQLDatabase) async throws -> [any SQLRow] {
+        var attempts = 0
+        while true {
+            do {
+                return try await sql.raw("PRAGMA journal_mode = WAL").all()
+            } catch let error as SQLiteError where error.reason == .busy && attempts < 100 {
+                attempts += 1
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
     }
 
     /// Creates the data directory (0700) and the database file (0600) so that neither is ever readable by

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import SQLiteKit
+import Synchronization
 
 /// Opens SQLite connections with the settings every connection of the gateway needs.
 ///
@@ -14,6 +15,7 @@ struct GatewaySQLiteSource: ConnectionPoolSource {
     let path: String
     let threadPool: NIOThreadPool
     let busyTimeoutMilliseconds: Int64
+    let opened = OpenedConnections()
 
     func makeConnection(logger: Logger, on eventLoop: any EventLoop) -> EventLoopFuture<SQLiteConnection> {
         let pragmas = [
@@ -21,7 +23,9 @@ struct GatewaySQLiteSource: ConnectionPoolSource {
             "PRAGMA foreign_keys = ON",
             "PRAGMA synchronous = NORMAL",
         ]
+        opened.beginOpening()
         return SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: eventLoop)
+            .always { [opened] result in opened.endOpening(result) }
             .flatMap { connection in
                 eventLoop.makeFutureWithTask {
                     do {
@@ -42,6 +46,7 @@ struct GatewaySQLiteSource: ConnectionPoolSource {
 /// for a whole closure (transactions).
 struct PooledSQLiteDatabase: SQLiteDatabase {
     let pool: EventLoopGroupConnectionPool<GatewaySQLiteSource>
+    let inFlight: OperationsInFlight
     let logger: Logger
 
     var eventLoop: any EventLoop { pool.eventLoopGroup.any() }
@@ -52,7 +57,10 @@ struct PooledSQLiteDatabase: SQLiteDatabase {
         logger: Logger,
         _ onRow: @escaping @Sendable (SQLiteRow) -> Void
     ) -> EventLoopFuture<Void> {
-        pool.withConnection(logger: logger) { $0.query(query, binds, logger: logger, onRow) }
+        inFlight.begin()
+        let done = pool.withConnection(logger: logger) { $0.query(query, binds, logger: logger, onRow) }
+        done.whenComplete { [inFlight] _ in inFlight.end() }
+        return done
     }
 
     func query(
@@ -66,16 +74,108 @@ struct PooledSQLiteDatabase: SQLiteDatabase {
     func withConnection<T>(
         _ closure: @escaping @Sendable (SQLiteConnection) -> EventLoopFuture<T>
     ) -> EventLoopFuture<T> {
-        pool.withConnection(logger: logger) { closure($0) }
+        inFlight.begin()
+        let done = pool.withConnection(logger: logger) { closure($0) }
+        done.whenComplete { [inFlight] _ in inFlight.end() }
+        return done
     }
 
     func withConnection<T>(
         _ closure: @escaping @Sendable (SQLiteConnection) async throws -> T
     ) async throws -> T {
+        inFlight.begin()
+        defer { inFlight.end() }
         let box = try await pool.withConnection(logger: logger) { connection in
             connection.eventLoop.makeFutureWithTask { UncheckedBox(value: try await closure(connection)) }
         }.get()
         return box.value
+    }
+}
+
+/// Every connection the source opened, until the database shuts down: the connection pool closes
+/// the connections it holds, but not one whose opening was still under way when it shut down (it
+/// arrives later, when the threads that close SQLite handles may be gone). Shutting down waits for
+/// the openings and closes what is still open before those threads stop.
+final class OpenedConnections: Sendable {
+    private struct State {
+        var connections: [SQLiteConnection] = []
+        var opening = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    func beginOpening() {
+        state.withLock { $0.opening += 1 }
+    }
+
+    func endOpening(_ result: Result<SQLiteConnection, any Error>) {
+        let waiters = state.withLock { state in
+            state.opening -= 1
+            if case .success(let connection) = result {
+                state.connections.removeAll { $0.isClosed }
+                state.connections.append(connection)
+            }
+            guard state.opening == 0 else { return [CheckedContinuation<Void, Never>]() }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Waits for the openings under way, then closes every connection still open.
+    func closeAll() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let idle = state.withLock { state in
+                if state.opening > 0 { state.waiters.append(continuation) }
+                return state.opening == 0
+            }
+            if idle { continuation.resume() }
+        }
+        let connections = state.withLock { state in
+            defer { state.connections = [] }
+            return state.connections
+        }
+        for connection in connections where !connection.isClosed {
+            try? await connection.close()
+        }
+    }
+}
+
+/// Counts the operations that hold or wait for a connection, so that shutting down can wait for them:
+/// a connection handed back after the pool and its threads are gone could not be closed any more
+/// (a leaked file handle, and an assertion failure in debug builds).
+final class OperationsInFlight: Sendable {
+    private struct State {
+        var count = 0
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    func begin() {
+        state.withLock { $0.count += 1 }
+    }
+
+    func end() {
+        let waiters = state.withLock { state in
+            state.count -= 1
+            guard state.count == 0 else { return [CheckedContinuation<Void, Never>]() }
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns once no operation is in flight.
+    func drained() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let idle = state.withLock { state in
+                if state.count > 0 { state.waiters.append(continuation) }
+                return state.count == 0
+            }
+            if idle { continuation.resume() }
+        }
     }
 }
 
