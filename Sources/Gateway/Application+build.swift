@@ -74,7 +74,10 @@ public func buildApplication(
         // reverse order: the usage recorder flushes while the database is still open, and the
         // database and the HTTP client close last.
         services: extraServices + [
-            CloseOnShutdownService(name: "database") { try await database.shutdown() },
+            CloseOnShutdownService(name: "database") {
+                await usage.waitUntilStopped()
+                try await database.shutdown()
+            },
             CloseOnShutdownService(name: "http-client") { try await http.shutdown() },
             ModelRefreshService(registry: registry, interval: configuration.modelRefreshInterval, logger: logger),
             UsageRetentionService(usage: store.usage, retention: configuration.usageRetention, logger: logger),

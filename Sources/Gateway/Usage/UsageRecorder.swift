@@ -97,6 +97,7 @@ public final class UsageRecorder: UsageSink, Service {
     }
 
     public func run() async throws {
+        defer { stopped.open() }
         // Drain until shutdown is requested, then once more: requests that finished meanwhile are kept.
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
@@ -106,6 +107,15 @@ public final class UsageRecorder: UsageSink, Service {
         }
         await flush()
     }
+
+    /// Returns once `run` has written its last batch. A graceful shutdown stops the recorder before
+    /// the database anyway; this orders them also when the service group is cancelled, which stops
+    /// every service at once.
+    public func waitUntilStopped() async {
+        await stopped.wait()
+    }
+
+    private let stopped = Latch()
 
     /// Writes what is queued now.
     public func flush() async {
@@ -160,5 +170,34 @@ extension UsageRecord {
             cancelled: event.cancelled, latencyMs: milliseconds(event.latency),
             timeToFirstTokenMs: event.timeToFirstToken.map(milliseconds), tokensPerSecond: event.tokensPerSecond,
             clientAddress: event.clientAddress, userAgent: event.userAgent)
+    }
+}
+
+/// Opens once; `wait` returns when it is open.
+private final class Latch: Sendable {
+    private struct State {
+        var isOpen = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.isOpen = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let isOpen = state.withLock { state in
+                if !state.isOpen { state.waiters.append(continuation) }
+                return state.isOpen
+            }
+            if isOpen { continuation.resume() }
+        }
     }
 }
