@@ -410,7 +410,8 @@ class Suite:
     def run(self):
         started = time.monotonic()
         self.results["machine"] = self.machine()
-        self.results["command"] = "bench/run.sh" + (" --quick" if self.args.quick else "")
+        self.results["command"] = "bench/run.sh" + (" --quick" if self.args.quick else "") + (
+            "" if tuple(self.args.only) == SCENARIOS else " --only=" + ",".join(self.args.only))
         try:
             self.start_simulator()
             self.start_nginx()
