@@ -20,6 +20,12 @@ extension OllamaClient {
         var body = response.body.makeAsyncIterator()
         var output = ByteBuffer()
         var flushAt = 1
+        func flush() async throws {
+            guard output.readableBytes > 0 else { return }
+            try await writer.write(output)
+            output = ByteBuffer()
+            flushAt = Self.batchBytes
+        }
         while true {
             let buffer: ByteBuffer?
             do {
@@ -35,22 +41,14 @@ extension OllamaClient {
             do {
                 while !finished, let line = lines.nextLine() ?? (buffer == nil ? lines.finish() : nil) {
                     finished = try convert(line, &output)
-                    if output.readableBytes >= flushAt {
-                        try await writer.write(output)
-                        output = ByteBuffer()
-                        flushAt = Self.batchBytes
-                    }
+                    if output.readableBytes >= flushAt { try await flush() }
                 }
             } catch {
                 // What the lines before the failing one produced still reaches the client.
-                if output.readableBytes > 0 { try await writer.write(output) }
+                try await flush()
                 throw error
             }
-            if output.readableBytes > 0 {
-                try await writer.write(output)
-                output = ByteBuffer()
-                flushAt = Self.batchBytes
-            }
+            try await flush()
             if finished { return }
             if buffer == nil {
                 throw GatewayError(.upstreamError, "Ollama ended the stream before it was done.", code: "upstream_incomplete")

@@ -57,10 +57,7 @@ struct PooledSQLiteDatabase: SQLiteDatabase {
         logger: Logger,
         _ onRow: @escaping @Sendable (SQLiteRow) -> Void
     ) -> EventLoopFuture<Void> {
-        inFlight.begin()
-        let done = pool.withConnection(logger: logger) { $0.query(query, binds, logger: logger, onRow) }
-        done.whenComplete { [inFlight] _ in inFlight.end() }
-        return done
+        counted { pool.withConnection(logger: logger) { $0.query(query, binds, logger: logger, onRow) } }
     }
 
     func query(
@@ -74,21 +71,26 @@ struct PooledSQLiteDatabase: SQLiteDatabase {
     func withConnection<T>(
         _ closure: @escaping @Sendable (SQLiteConnection) -> EventLoopFuture<T>
     ) -> EventLoopFuture<T> {
-        inFlight.begin()
-        let done = pool.withConnection(logger: logger) { closure($0) }
-        done.whenComplete { [inFlight] _ in inFlight.end() }
-        return done
+        counted { pool.withConnection(logger: logger) { closure($0) } }
     }
 
     func withConnection<T>(
         _ closure: @escaping @Sendable (SQLiteConnection) async throws -> T
     ) async throws -> T {
-        inFlight.begin()
-        defer { inFlight.end() }
-        let box = try await pool.withConnection(logger: logger) { connection in
-            connection.eventLoop.makeFutureWithTask { UncheckedBox(value: try await closure(connection)) }
+        let box = try await counted {
+            pool.withConnection(logger: logger) { connection in
+                connection.eventLoop.makeFutureWithTask { UncheckedBox(value: try await closure(connection)) }
+            }
         }.get()
         return box.value
+    }
+
+    /// Every operation goes through here, so that shutting down can wait for it.
+    private func counted<T>(_ operation: () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
+        inFlight.begin()
+        let done = operation()
+        done.whenComplete { [inFlight] _ in inFlight.end() }
+        return done
     }
 }
 
@@ -97,46 +99,31 @@ struct PooledSQLiteDatabase: SQLiteDatabase {
 /// arrives later, when the threads that close SQLite handles may be gone). Shutting down waits for
 /// the openings and closes what is still open before those threads stop.
 final class OpenedConnections: Sendable {
-    private struct State {
-        var connections: [SQLiteConnection] = []
-        var opening = 0
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = Mutex(State())
+    private let openings = OperationsInFlight()
+    private let connections = Mutex<[SQLiteConnection]>([])
 
     func beginOpening() {
-        state.withLock { $0.opening += 1 }
+        openings.begin()
     }
 
     func endOpening(_ result: Result<SQLiteConnection, any Error>) {
-        let waiters = state.withLock { state in
-            state.opening -= 1
-            if case .success(let connection) = result {
-                state.connections.removeAll { $0.isClosed }
-                state.connections.append(connection)
+        if case .success(let connection) = result {
+            connections.withLock { connections in
+                connections.removeAll { $0.isClosed }
+                connections.append(connection)
             }
-            guard state.opening == 0 else { return [CheckedContinuation<Void, Never>]() }
-            defer { state.waiters = [] }
-            return state.waiters
         }
-        for waiter in waiters { waiter.resume() }
+        openings.end()
     }
 
     /// Waits for the openings under way, then closes every connection still open.
     func closeAll() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let idle = state.withLock { state in
-                if state.opening > 0 { state.waiters.append(continuation) }
-                return state.opening == 0
-            }
-            if idle { continuation.resume() }
+        await openings.drained()
+        let opened = connections.withLock { connections in
+            defer { connections = [] }
+            return connections
         }
-        let connections = state.withLock { state in
-            defer { state.connections = [] }
-            return state.connections
-        }
-        for connection in connections where !connection.isClosed {
+        for connection in opened where !connection.isClosed {
             try? await connection.close()
         }
     }
