@@ -24,7 +24,7 @@ public struct APIAccessMiddleware: RouterMiddleware {
                 requestID: context.id, time: Date(), endpoint: context.endpointPath ?? request.uri.path, streamed: false, status: 0,
                 promptTokens: 0, completionTokens: 0, cancelled: false, latency: .zero,
                 clientAddress: context.remoteAddress, userAgent: request.headers[.userAgent]),
-            sink: access.sink)
+            sink: access.sink, access: access)
         context.ticket = ticket
         do {
             let key = try await access.authenticate(request.headers)
@@ -33,7 +33,7 @@ public struct APIAccessMiddleware: RouterMiddleware {
                 ticket.setKeyID(key.id)
                 admission = try await access.limiter.admit(key)
                 // From here on the ticket's end frees what the admission took.
-                ticket.setAdmitted(key)
+                ticket.setAdmitted(key, windowTokens: admission?.windowTokens ?? 0)
             }
             context.apiKey = key
             var response = try await next(request, context)

@@ -86,9 +86,12 @@ public final class APIKeyAuthenticator: Sendable {
         var headers = HTTPFields()
         headers[HTTPField.Name("x-ratelimit-limit-quota")!] = String(quota)
         headers[HTTPField.Name("x-ratelimit-remaining-quota")!] = "0"
+        // No Retry-After: a quota does not renew with time, waiting does not help.
         return GatewayError(
-            .rateLimited, "This API key has used its token quota of \(quota) tokens.", code: "insufficient_quota",
-            headers: headers)
+            .rateLimited,
+            "This API key has used its token quota of \(quota) tokens. A quota does not renew with time: an "
+                + "administrator can raise it.",
+            code: "insufficient_quota", headers: headers)
     }
 
     private func lookup(_ presented: String) async throws(GatewayError) -> APIKeyRecord? {
@@ -120,6 +123,17 @@ public final class APIKeyAuthenticator: Sendable {
         cache.withLock { cache in
             guard let hash = cache.hashByID[id] else { return }
             cache.byHash[hash]?.tokensSinceLoad += tokens
+        }
+    }
+
+    /// The tokens a key has used as this instance knows them: the stored count when the key was last
+    /// read plus what this instance accounted since.
+    public func tokensUsed(by key: AuthenticatedKey) -> Int {
+        cache.withLock { cache in
+            guard let hash = cache.hashByID[key.id], let cached = cache.byHash[hash], let record = cached.record else {
+                return key.record.tokensUsed
+            }
+            return record.tokensUsed + cached.tokensSinceLoad
         }
     }
 

@@ -32,6 +32,7 @@ public struct OpenAICompletionsController: Sendable {
         context.ticket?.setModel(model)
         try context.authorize(model)
         let plan = try OpenAICompletionRequestTranslator.translate(completion, model: model, defaults: settings.defaults)
+        try context.reserveTokens(promptBytes: request.declaredBodyBytes, parameters: plan.parameters, model: model)
         let style = CompletionResponseStyle(model: completion.model)
         let timeout = plan.parameters.timeout ?? settings.requestTimeout
 

@@ -30,6 +30,8 @@ public struct OpenAIEmbeddingsController: Sendable {
         context.ticket?.setModel(model)
         try context.authorize(model)
         let plan = try OpenAIEmbeddingRequestTranslator.translate(embedding, model: model, defaults: settings.defaults)
+        try context.reserveTokens(
+            promptBytes: request.declaredBodyBytes, parameters: plan.parameters, model: model, generates: false)
         let answer = try await withDeadlines(overall: plan.parameters.timeout ?? settings.requestTimeout, idle: nil) { _ in
             try await model.namingNotFound { try await upstream.embed(plan.request) }
         }

@@ -17,14 +17,21 @@ public final class RequestTicket: Sendable {
         /// Output lines relayed so far: Ollama streams one token a line, so a stream the client
         /// abandons (no final counts) is accounted by them.
         var producedLines = 0
+        /// The key's tokens in its minute window when the request was admitted.
+        var windowTokens = 0
+        /// Tokens reserved against the key's token limits, given back when the request ends.
+        var reservedTokens = 0
     }
 
     let started = ContinuousClock.now
     let sink: any UsageSink
+    /// The limiter and key checks that reservations go through; nil where no limits apply.
+    let access: APIAccess?
     private let state: Mutex<State>
 
-    init(event: UsageEvent, sink: any UsageSink) {
+    init(event: UsageEvent, sink: any UsageSink, access: APIAccess? = nil) {
         self.sink = sink
+        self.access = access
         self.state = Mutex(State(event: event))
     }
 
@@ -32,8 +39,22 @@ public final class RequestTicket: Sendable {
         state.withLock { $0.event.keyID = id }
     }
 
-    func setAdmitted(_ key: AuthenticatedKey) {
-        state.withLock { $0.admittedKey = key }
+    func setAdmitted(_ key: AuthenticatedKey, windowTokens: Int = 0) {
+        state.withLock {
+            $0.admittedKey = key
+            $0.windowTokens = windowTokens
+        }
+    }
+
+    /// Reserves the most tokens the request may use against its key's tokens-per-minute limit and
+    /// quota (see `KeyLimiter.reserve`); a 429 when they cannot be had. Called once the route knows
+    /// the model and the request's limits, before Ollama is called.
+    public func reserveTokens(_ tokens: Int) throws(GatewayError) {
+        guard let access, let (key, windowTokens) = state.withLock({ state in state.admittedKey.map { ($0, state.windowTokens) } })
+        else { return }
+        let reserved = try access.limiter.reserve(
+            key, tokens: tokens, windowTokens: windowTokens, quotaUsed: { access.authenticator.tokensUsed(by: key) })
+        state.withLock { $0.reservedTokens += reserved }
     }
 
     /// The model as asked and as served, once the route knows it.
@@ -75,7 +96,7 @@ public final class RequestTicket: Sendable {
 
     /// Ends the request; later calls do nothing.
     public func finish(status: Int, error: GatewayError? = nil, cancelled: Bool = false) {
-        let finished: (UsageEvent, AuthenticatedKey?)? = state.withLock { state in
+        let finished: (UsageEvent, AuthenticatedKey?, Int)? = state.withLock { state in
             guard !state.finished else { return nil }
             state.finished = true
             state.event.status = status
@@ -84,10 +105,12 @@ public final class RequestTicket: Sendable {
             state.event.latency = .now - started
             state.event.timeToFirstToken = state.firstToken.map { $0 - started }
             if state.event.completionTokens == 0 { state.event.completionTokens = state.producedLines }
-            return (state.event, state.admittedKey)
+            return (state.event, state.admittedKey, state.reservedTokens)
         }
-        guard let (event, key) = finished else { return }
+        guard let (event, key, reserved) = finished else { return }
         sink.requestFinished(event, key: key)
+        // Only now: the real tokens are counted, so the key's budget is never seen without either.
+        if let key { access?.limiter.release(reservation: reserved, ofKey: key.id) }
     }
 }
 

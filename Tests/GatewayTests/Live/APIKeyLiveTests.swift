@@ -187,6 +187,53 @@ struct APIKeyLiveTests {
         }
     }
 
+    /// 50 requests at once under a small token limit: reservations keep the tokens they use within
+    /// the limit plus one request (the one that may always run alone).
+    @Test(arguments: [APIKeyLimits(tokensPerMinute: 200), APIKeyLimits(tokenQuota: 300)])
+    func tokenLimitsHoldUnderConcurrency(limits: APIKeyLimits) async throws {
+        try await withKeys { gateway, store in
+            let issued = try await store.apiKeys.create(APIKeySettings(name: "burst", limits: limits))
+            let port = try #require(gateway.client.port)
+            let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            let startMinute = Int(Date().timeIntervalSince1970) / 60
+            do {
+                let results = try await withThrowingTaskGroup(of: (HTTPResponse.Status, Int).self) { group in
+                    for index in 0..<50 {
+                        group.addTask {
+                            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
+                            request.method = .POST
+                            request.headers.add(name: "Authorization", value: "Bearer \(issued.secret.value)")
+                            // Half of them say how much they may write: they reserve little.
+                            let maxTokens = index % 2 == 0 ? #","max_tokens":30"# : ""
+                            request.body = .bytes(
+                                ByteBuffer(string: #"{"model":"sim-chat","messages":[{"role":"user","content":"hi"}]"# + maxTokens + "}"))
+                            let response = try await http.execute(request, timeout: .seconds(30))
+                            let body = try await response.body.collect(upTo: 1 << 20)
+                            let json = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: body))
+                            return (HTTPResponse.Status(code: Int(response.status.code)), json?["usage"]?["total_tokens"]?.intValue ?? 0)
+                        }
+                    }
+                    var all: [(HTTPResponse.Status, Int)] = []
+                    for try await result in group { all.append(result) }
+                    return all
+                }
+                let served = results.filter { $0.0 == .ok }
+                let used = served.reduce(0) { $0 + $1.1 }
+                let largest = served.map(\.1).max() ?? 0
+                let limit = limits.tokensPerMinute ?? limits.tokenQuota ?? 0
+                #expect(!served.isEmpty)
+                #expect(results.allSatisfy { $0.0 == .ok || $0.0 == .tooManyRequests }, "\(results.map(\.0))")
+                // The minute may turn during the burst: then each window holds its own limit.
+                let windows = limits.tokensPerMinute != nil && Int(Date().timeIntervalSince1970) / 60 != startMinute ? 2 : 1
+                #expect(used <= windows * (limit + largest), "\(served.count) served used \(used) tokens")
+            } catch {
+                try await http.shutdown()
+                throw error
+            }
+            try await http.shutdown()
+        }
+    }
+
     @Test func usageReachesTheKeyCounters() async throws {
         try await withKeys { gateway, store in
             let issued = try await store.apiKeys.create(APIKeySettings(name: "counted"))
