@@ -35,10 +35,22 @@ public struct ImageFetcher: Sendable {
         }
     }
 
-    /// One image as base64, or a 400 that says why it could not be used.
+    /// One image as base64, or a 400 that says why it could not be used. The timeout covers the
+    /// whole fetch, every redirect and the last byte of the body: the HTTP client's own deadline
+    /// ends at the response headers, and its read timeout restarts with every byte, so a server
+    /// trickling a byte at a time would hold the request far beyond it.
     public func fetch(_ urlString: String, param: String? = nil) async throws -> String {
-        let deadline = NIODeadline.now() + .nanoseconds(Int64(policy.timeout.components.seconds) * 1_000_000_000
-            + policy.timeout.components.attoseconds / 1_000_000_000)
+        do {
+            return try await withDeadlines(overall: policy.timeout, idle: nil) { _ in
+                try await fetchWithinDeadline(urlString, param: param)
+            }
+        } catch let error as GatewayError where error.kind == .timeout {
+            throw refusal("did not arrive within \(policy.timeout.formattedMilliseconds)", urlString, param)
+        }
+    }
+
+    private func fetchWithinDeadline(_ urlString: String, param: String?) async throws -> String {
+        let deadline = NIODeadline.now() + TimeAmount(policy.timeout)
         var current = urlString
         for _ in 0...policy.maxRedirects {
             guard let url = URL(string: current), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
@@ -134,7 +146,11 @@ public struct ImageFetcher: Sendable {
         guard let first = addresses.first else {
             throw refusal("has a host name that does not resolve", url, param)
         }
-        if !policy.allowPrivateAddresses, addresses.contains(where: AddressPolicy.isNonPublic) {
+        let worst = addresses.map(AddressPolicy.kind(of:)).max() ?? .alwaysRefused
+        if worst == .alwaysRefused {
+            throw refusal("points to a link-local or cloud metadata address, which this gateway never fetches", url, param)
+        }
+        if !policy.allowPrivateAddresses, worst == .nonPublic {
             throw refusal(
                 "points to a loopback, private or link-local address, which this gateway does not fetch", url, param)
         }
