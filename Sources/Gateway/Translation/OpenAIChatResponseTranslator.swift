@@ -105,7 +105,7 @@ struct OpenAIChatStreamTranslator: Sendable {
                     return ChatToolCallDelta(index: toolCallCount, id: converted.id, function: converted.function)
                 }
             }
-            if let chunk = chunk(delta) { chunks.append(chunk) }
+            chunks += self.chunks(delta)
         }
         if line.done {
             chunks.append(contentsOf: finish(doneReason: line.doneReason))
@@ -121,7 +121,7 @@ struct OpenAIChatStreamTranslator: Sendable {
         let rest = splitter.finish()
         var delta = delta(reasoning: rest.reasoning, content: rest.content)
         closeInlineThink(into: &delta)
-        if let chunk = chunk(delta) { chunks.append(chunk) }
+        chunks += self.chunks(delta)
         chunks.append(ChatCompletionChunk(
             id: style.id, created: style.created, model: style.model,
             choices: [.init(delta: ChatDelta(), finishReason: OpenAIFinishReason.from(
@@ -167,6 +167,22 @@ struct OpenAIChatStreamTranslator: Sendable {
         guard inlineThinkOpen else { return }
         delta.content = (delta.content ?? "") + "</think>\n\n"
         inlineThinkOpen = false
+    }
+
+    /// Wraps a delta in chunks. Reasoning and the answer never share a chunk: when one upstream line
+    /// carries the end of the reasoning and the start of the answer, the reasoning goes first in a
+    /// chunk of its own, as reasoning APIs send them, so a client that reads one field per chunk
+    /// loses nothing.
+    private mutating func chunks(_ delta: ChatDelta) -> [ChatCompletionChunk] {
+        let hasReasoning = delta.reasoningContent != nil || delta.reasoning != nil
+        guard hasReasoning, delta.content != nil || delta.toolCalls != nil else { return chunk(delta).map { [$0] } ?? [] }
+        var reasoning = ChatDelta()
+        reasoning.reasoningContent = delta.reasoningContent
+        reasoning.reasoning = delta.reasoning
+        var answer = delta
+        answer.reasoningContent = nil
+        answer.reasoning = nil
+        return [chunk(reasoning), chunk(answer)].compactMap { $0 }
     }
 
     /// Wraps a delta in a chunk; the first chunk carries the role, and empty deltas are dropped after it.

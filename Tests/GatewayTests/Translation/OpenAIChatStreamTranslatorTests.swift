@@ -74,6 +74,19 @@ struct OpenAIChatStreamTranslatorTests {
         #expect(contents(chunks) == "Answer")
     }
 
+    /// A client that reads `content or reasoning_content` from each delta must not lose a token when
+    /// one Ollama line carries both: they go out in separate chunks, the reasoning first.
+    @Test func reasoningAndContentNeverShareAChunk() {
+        let chunks = run([line(thinking: "."), line(content: "You", thinking: " done"), line(done: true)], style: style())
+        for chunk in chunks {
+            let delta = chunk.choices.first?.delta
+            #expect(!(delta?.reasoningContent != nil && delta?.content?.isEmpty == false), "\(chunks)")
+        }
+        let naive = chunks.compactMap { chunk in chunk.choices.first.map { $0.delta.reasoningContent ?? $0.delta.content ?? "" } }
+        #expect(naive.joined() == ". doneYou")
+        #expect(chunks.filter { $0.choices.first?.delta.role != nil }.count == 1)
+    }
+
     @Test("reasoning formats", arguments: [ReasoningFormat.reasoning, .both, .thinkTags])
     func reasoningFormats(format: ReasoningFormat) {
         let chunks = run([line(thinking: "hmm"), line(content: "yes"), line(done: true)], style: style(format))
