@@ -29,15 +29,18 @@ public func buildApplication(
     var httpConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow)
     httpConfiguration.timeout = .init(connect: .init(configuration.upstreamConnectTimeout))
     httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
+    // A refused connection fails the request at once: by default the client retries with backoff
+    // until the connect timeout, and a client waits that long for an Ollama that is not running.
+    httpConfiguration.connectionPool.retryConnectionEstablishment = false
     // The gateway exports no traces: without a tracer the client skips a span per upstream request.
     httpConfiguration.tracing.tracer = nil
     let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: httpConfiguration)
     let runtime = RuntimeSettings(configuration: configuration)
     let upstream = OllamaClient(http: http, runtime: runtime, authHeader: configuration.ollamaAuthHeader, logger: logger)
 
-    let database = try await GatewayDatabase.open(
-        StoreConfiguration(dataDirectory: configuration.dataDirectory, databaseURL: configuration.databaseURL),
-        logger: logger)
+    let storeConfiguration = try StoreConfiguration(
+        dataDirectory: configuration.dataDirectory, databaseURL: configuration.databaseURL)
+    let database = try await GatewayDatabase.open(storeConfiguration, logger: logger)
     let store = GatewayStore(
         database: database, passwordHasher: PasswordHasher(cost: configuration.admin.passwordHashCost),
         sessionPolicy: configuration.admin.sessionPolicy)
@@ -48,6 +51,9 @@ public func buildApplication(
             "created the admin account",
             metadata: ["admin.username": "\(username)", "admin.must_change_password": "\(mustChange)"])
     }
+
+    await StartupReport.make(configuration: configuration, store: store, storeConfiguration: storeConfiguration)
+        .log(to: logger)
 
     // Settings saved from the admin API win over the configuration's first values.
     let savedSettings = PersistedRuntimeSettings(repository: store.settings, runtime: runtime, configuration: configuration)

@@ -61,7 +61,13 @@ struct Serve: AsyncParsableCommand {
         overrides["REASONING_FORMAT"] = reasoningFormat
         overrides["LOG_LEVEL"] = logLevel
         if demo { overrides["DEMO"] = "true" }
-        let configuration = try await GatewayConfiguration.load(overrides: overrides)
+        let configuration = try await GatewayConfiguration.load(overrides: overrides, flags: Self.flags)
         try await GatewayRunner.run(configuration)
     }
+
+    /// The flag behind each environment name, for errors about a value given as a flag.
+    static let flags = [
+        "HOST": "--host", "PORT": "--port", "OLLAMA_URL": "--ollama-url", "DATA_DIR": "--data-dir",
+        "REASONING_FORMAT": "--reasoning-format", "LOG_LEVEL": "--log-level", "DEMO": "--demo",
+    ]
 }

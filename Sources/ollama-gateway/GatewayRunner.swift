@@ -16,6 +16,14 @@ enum GatewayRunner {
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         var logger = Logger(label: "ollama-gateway")
         logger.logLevel = configuration.logLevel
+        // Before anything is opened: a taken port is said in plain words, and nothing is left half started.
+        try PortCheck.ensureFree(
+            host: configuration.host, port: configuration.port, purpose: "The gateway", setting: "--port (PORT)")
+        if configuration.demo {
+            try PortCheck.ensureFree(
+                host: "127.0.0.1", port: configuration.demoSimulatorPort, purpose: "The demo simulator",
+                setting: "DEMO_SIM_PORT (a second gateway in demo mode needs its own)")
+        }
         var configuration = configuration
         let extraServices = demoServices(&configuration, logger: logger)
         let host = configuration.host
@@ -25,6 +33,13 @@ enum GatewayRunner {
                 // Scripts read the port from this line (useful with --port 0).
                 FileHandle.standardOutput.write(Data("ollama-gateway listening on http://\(host):\(port)\n".utf8))
             })
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            // Taken between the check above and the server's own bind.
+            throw PortCheck.Unavailable(
+                description: "The gateway cannot listen on \(host):\(configuration.port): the port is already in use. "
+                    + "Stop what uses it, or choose another port with --port (PORT).")
+        }
     }
 }

@@ -109,6 +109,8 @@ extension AdminAPIError {
             case .payloadTooLarge: return AdminAPIError(.contentTooLarge, type: "invalid_request", error.message)
             case .upstreamUnavailable, .upstreamError, .overloaded, .timeout:
                 return AdminAPIError(.badGateway, type: "upstream_unavailable", error.message)
+            case .serviceUnavailable:
+                return AdminAPIError(.serviceUnavailable, type: "upstream_unavailable", error.message)
             case .authentication, .permission, .rateLimited:
                 return AdminAPIError(error.status, type: "forbidden", error.message, headers: error.headers)
             case .internalError: break

@@ -33,30 +33,25 @@ public struct AdminConfiguration: Sendable {
     ]
 
     public init(reader: ConfigReader) throws {
+        try self.init(reader: SettingsReader(reader))
+    }
+
+    init(reader: SettingsReader) throws {
         self.init()
-        if let token = reader.string(forKey: "admin.token", isSecret: true), !token.isEmpty {
+        if let token = reader.string("ADMIN_TOKEN", isSecret: true), !token.isEmpty {
             guard token.count >= Self.minimumTokenLength else {
                 throw ConfigurationError(
                     "ADMIN_TOKEN must have at least \(Self.minimumTokenLength) characters (e.g. openssl rand -hex 32)")
             }
             self.token = token
         }
-        cookieSecure = reader.bool(forKey: "cookie.secure", default: false)
-        sessionIdleTimeout = .seconds(try Self.positive(reader, "admin.session.idle.timeout.s", "ADMIN_SESSION_IDLE_TIMEOUT_S", 30 * 60))
-        sessionLifetime = .seconds(try Self.positive(reader, "admin.session.lifetime.s", "ADMIN_SESSION_LIFETIME_S", 12 * 3600))
-        loginMaxFailuresPerAccount = try Self.positive(reader, "login.max.failures", "LOGIN_MAX_FAILURES", 5)
-        loginMaxFailuresPerAddress = try Self.positive(
-            reader, "login.max.failures.per.address", "LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
-        loginFailureWindow = .seconds(try Self.positive(reader, "login.failure.window.s", "LOGIN_FAILURE_WINDOW_S", 15 * 60))
-        let cost = reader.int(forKey: "bcrypt.cost", default: Int(passwordHashCost))
-        guard (4...31).contains(cost) else { throw ConfigurationError("BCRYPT_COST must be between 4 and 31, got \(cost)") }
-        passwordHashCost = UInt8(cost)
-    }
-
-    private static func positive(_ reader: ConfigReader, _ key: ConfigKey, _ name: String, _ fallback: Int) throws -> Int {
-        let value = reader.int(forKey: key, default: fallback)
-        guard value > 0 else { throw ConfigurationError("\(name) must be a positive number, got \(value)") }
-        return value
+        cookieSecure = try reader.bool("COOKIE_SECURE", default: false)
+        sessionIdleTimeout = try reader.seconds("ADMIN_SESSION_IDLE_TIMEOUT_S", default: 30 * 60)
+        sessionLifetime = try reader.seconds("ADMIN_SESSION_LIFETIME_S", default: 12 * 3600)
+        loginMaxFailuresPerAccount = try reader.int("LOGIN_MAX_FAILURES", default: 5, in: 1...1_000_000)
+        loginMaxFailuresPerAddress = try reader.int("LOGIN_MAX_FAILURES_PER_ADDRESS", default: 20, in: 1...1_000_000)
+        loginFailureWindow = try reader.seconds("LOGIN_FAILURE_WINDOW_S", default: 15 * 60)
+        passwordHashCost = UInt8(try reader.int("BCRYPT_COST", default: Int(passwordHashCost), in: 4...31))
     }
 
     /// How long sessions live, as the store applies it.

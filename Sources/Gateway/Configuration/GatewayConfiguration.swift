@@ -92,42 +92,46 @@ extension GatewayConfiguration {
     ] + AdminConfiguration.environmentNames
 
     /// Reads the settings: values given as flags first, then the process environment, then `.env`.
-    /// - Parameter overrides: settings from the command line, keyed by their environment name.
-    public static func load(overrides: [String: String] = [:], environmentFile: String = ".env") async throws
-        -> GatewayConfiguration
-    {
+    /// - Parameters:
+    ///   - overrides: settings from the command line, keyed by their environment name.
+    ///   - flags: the flag that gave each of `overrides` (`PORT` → `--port`), for error messages.
+    public static func load(
+        overrides: [String: String] = [:], flags: [String: String] = [:], environmentFile: String = ".env"
+    ) async throws -> GatewayConfiguration {
         let reader = ConfigReader(providers: [
             EnvironmentVariablesProvider(environmentVariables: overrides),
             EnvironmentVariablesProvider(),
             try await EnvironmentVariablesProvider(environmentFilePath: .init(environmentFile), allowMissing: true),
         ])
-        return try GatewayConfiguration(reader: reader)
+        return try GatewayConfiguration(reader: reader, flags: flags.filter { overrides[$0.key] != nil })
     }
 
-    public init(reader: ConfigReader) throws {
+    public init(reader configReader: ConfigReader, flags: [String: String] = [:]) throws {
         self.init()
-        host = reader.string(forKey: "host", default: host)
-        port = reader.int(forKey: "port", default: port)
-        ollamaURL = reader.string(forKey: "ollama.url", default: ollamaURL)
-        dataDirectory = reader.string(forKey: "data.dir", default: dataDirectory)
-        databaseURL = reader.string(forKey: "database.url", isSecret: true)
-        adminPassword = reader.string(forKey: "admin.password", isSecret: true)
-        requireAPIKey = reader.bool(forKey: "require.api.key", default: true)
-        keyCacheLifetime = .milliseconds(reader.int(forKey: "key.cache.ttl.ms", default: 10_000))
-        allowModelManagement = reader.bool(forKey: "allow.model.management", default: false)
-        metricsToken = reader.string(forKey: "metrics.token", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        let reader = SettingsReader(configReader, flags: flags)
+        host = reader.string("HOST", default: host)
+        port = try reader.int("PORT", default: port, in: 0...65535)
+        ollamaURL = reader.string("OLLAMA_URL", default: ollamaURL)
+        dataDirectory = reader.string("DATA_DIR", default: dataDirectory)
+        databaseURL = reader.string("DATABASE_URL", isSecret: true)
+        adminPassword = reader.string("ADMIN_PASSWORD", isSecret: true)
+        requireAPIKey = try reader.bool("REQUIRE_API_KEY", default: true)
+        keyCacheLifetime = try reader.milliseconds("KEY_CACHE_TTL_MS", default: 10_000, in: 0...SettingsReader.maxMilliseconds)
+        allowModelManagement = try reader.bool("ALLOW_MODEL_MANAGEMENT", default: false)
+        metricsToken = reader.string("METRICS_TOKEN", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
+        let days = 1...36_500
         usageRetention = UsageRetention(
-            logDays: reader.int(forKey: "usage.retention.days", default: 30),
-            hourlyDays: reader.int(forKey: "usage.hourly.retention.days", default: 90),
-            dailyDays: reader.int(forKey: "usage.daily.retention.days", default: 730))
-        demo = reader.bool(forKey: "demo", default: demo)
-        demoSimulatorPort = reader.int(forKey: "demo.sim.port", default: demoSimulatorPort)
-        maxBodyBytes = reader.int(forKey: "max.body.bytes", default: maxBodyBytes)
-        requestTimeout = .milliseconds(reader.int(forKey: "request.timeout.ms", default: 600_000))
-        streamIdleTimeout = .milliseconds(reader.int(forKey: "stream.idle.timeout.ms", default: 120_000))
-        streamPingInterval = .milliseconds(reader.int(forKey: "stream.ping.interval.ms", default: 10_000))
-        upstreamConnectTimeout = .milliseconds(reader.int(forKey: "upstream.connect.timeout.ms", default: 5_000))
-        if let header = reader.string(forKey: "ollama.auth.header", isSecret: true) {
+            logDays: try reader.int("USAGE_RETENTION_DAYS", default: 30, in: days),
+            hourlyDays: try reader.int("USAGE_HOURLY_RETENTION_DAYS", default: 90, in: days),
+            dailyDays: try reader.int("USAGE_DAILY_RETENTION_DAYS", default: 730, in: days))
+        demo = try reader.bool("DEMO", default: demo)
+        demoSimulatorPort = try reader.int("DEMO_SIM_PORT", default: demoSimulatorPort, in: 1...65535)
+        maxBodyBytes = try reader.int("MAX_BODY_BYTES", default: maxBodyBytes, in: 1024...(1 << 40))
+        requestTimeout = try reader.milliseconds("REQUEST_TIMEOUT_MS", default: 600_000)
+        streamIdleTimeout = try reader.milliseconds("STREAM_IDLE_TIMEOUT_MS", default: 120_000)
+        streamPingInterval = try reader.milliseconds("STREAM_PING_INTERVAL_MS", default: 10_000)
+        upstreamConnectTimeout = try reader.milliseconds("UPSTREAM_CONNECT_TIMEOUT_MS", default: 5_000)
+        if let header = reader.string("OLLAMA_AUTH_HEADER", isSecret: true) {
             guard let colon = header.firstIndex(of: ":") else {
                 throw ConfigurationError("OLLAMA_AUTH_HEADER must look like 'Name: value'")
             }
@@ -136,27 +140,28 @@ extension GatewayConfiguration {
                 String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
             )
         }
-        modelRefreshInterval = .seconds(reader.int(forKey: "model.refresh.interval.s", default: 60))
-        let format = reader.string(forKey: "reasoning.format", default: reasoningFormat.rawValue)
+        modelRefreshInterval = try reader.seconds("MODEL_REFRESH_INTERVAL_S", default: 60)
+        let format = reader.string("REASONING_FORMAT", default: reasoningFormat.rawValue)
         guard let reasoningFormat = ReasoningFormat(rawValue: format) else {
             throw ConfigurationError(
-                "REASONING_FORMAT must be one of \(ReasoningFormat.allCases.map(\.rawValue).joined(separator: ", "))"
+                "\(reader.source("REASONING_FORMAT")) must be one of \(ReasoningFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(format)'"
             )
         }
         self.reasoningFormat = reasoningFormat
-        imageFetch.allowPrivateAddresses = reader.bool(forKey: "image.fetch.allow.private", default: false)
-        imageFetch.maxBytes = reader.int(forKey: "image.fetch.max.bytes", default: imageFetch.maxBytes)
-        imageFetch.timeout = .milliseconds(reader.int(forKey: "image.fetch.timeout.ms", default: 10_000))
+        imageFetch.allowPrivateAddresses = try reader.bool("IMAGE_FETCH_ALLOW_PRIVATE", default: false)
+        imageFetch.maxBytes = try reader.int("IMAGE_FETCH_MAX_BYTES", default: imageFetch.maxBytes, in: 1...(1 << 34))
+        imageFetch.timeout = try reader.milliseconds("IMAGE_FETCH_TIMEOUT_MS", default: 10_000)
         admin = try AdminConfiguration(reader: reader)
-        let level = reader.string(forKey: "log.level", default: "info")
+        let level = reader.string("LOG_LEVEL", default: "info")
         guard let logLevel = Logger.Level(rawValue: level) else {
-            throw ConfigurationError("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
+            throw ConfigurationError(
+                "\(reader.source("LOG_LEVEL")) must be one of trace, debug, info, notice, warning, error, critical, got '\(level)'")
         }
         self.logLevel = logLevel
         guard let url = URL(string: ollamaURL), let scheme = url.scheme, ["http", "https"].contains(scheme),
             url.host != nil
         else {
-            throw ConfigurationError("OLLAMA_URL must be an http(s) URL, got '\(ollamaURL)'")
+            throw ConfigurationError("\(reader.source("OLLAMA_URL")) must be an http(s) URL, got '\(ollamaURL)'")
         }
         while ollamaURL.hasSuffix("/") { ollamaURL.removeLast() }
     }

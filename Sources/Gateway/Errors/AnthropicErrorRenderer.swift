@@ -24,7 +24,7 @@ public struct AnthropicErrorRenderer: ErrorRenderer {
         case .rateLimited: "rate_limit_error"
         case .overloaded: "overloaded_error"
         case .timeout: "timeout_error"
-        case .upstreamUnavailable, .upstreamError, .internalError: "api_error"
+        case .upstreamUnavailable, .upstreamError, .serviceUnavailable, .internalError: "api_error"
         }
     }
 

@@ -21,7 +21,7 @@ public struct OpenAIErrorRenderer: ErrorRenderer {
         case .rateLimited: "rate_limit_error"
         case .timeout: "timeout_error"
         case .overloaded: "overloaded_error"
-        case .upstreamUnavailable, .upstreamError, .internalError: "api_error"
+        case .upstreamUnavailable, .upstreamError, .serviceUnavailable, .internalError: "api_error"
         }
     }
 

@@ -16,6 +16,8 @@ public struct GatewayError: Error, Sendable, Equatable {
         case upstreamError
         /// Ollama is overloaded (its queue is full).
         case overloaded
+        /// No Ollama server answers at all: the service cannot work until one does (503).
+        case serviceUnavailable
         case timeout
         case internalError
     }
@@ -46,7 +48,7 @@ public struct GatewayError: Error, Sendable, Equatable {
         case .payloadTooLarge: .contentTooLarge
         case .rateLimited: .tooManyRequests
         case .upstreamUnavailable, .upstreamError: .badGateway
-        case .overloaded: .serviceUnavailable
+        case .overloaded, .serviceUnavailable: .serviceUnavailable
         case .timeout: .gatewayTimeout
         case .internalError: .internalServerError
         }

@@ -9,14 +9,32 @@ struct ModelRefreshService: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            // Said once when Ollama stops answering and once when it is back, not every interval.
+            var failing: String?
             while !Task.isCancelled {
                 do {
                     try await registry.refresh()
+                    if failing != nil {
+                        logger.notice("Ollama answers again at \(registry.upstream.baseURL)")
+                        failing = nil
+                    }
                 } catch {
-                    logger.warning("could not read the models from Ollama", metadata: ["error": "\(error)"])
+                    let reason = (error as? GatewayError)?.message ?? String(describing: error)
+                    if reason != failing {
+                        logger.warning("\(Self.advice(reason))")
+                    } else {
+                        logger.debug("Ollama still does not answer: \(reason)")
+                    }
+                    failing = reason
                 }
                 try? await Task.sleep(for: interval)
             }
         }
+    }
+
+    /// What an operator reads when the models cannot be read: the reason, then what to do.
+    static func advice(_ reason: String) -> String {
+        "could not read the models from Ollama: \(reason). Start Ollama, point the gateway at it with --ollama-url "
+            + "(OLLAMA_URL), or try the gateway without Ollama with --demo. API requests fail until Ollama answers."
     }
 }

@@ -102,6 +102,8 @@ public final class ModelRegistry: ModelDirectory {
 
     public func resolve(_ requestedName: String) async throws(GatewayError) -> ResolvedModel {
         guard !requestedName.isEmpty else { throw .invalid("'model' must not be empty.", param: "model") }
+        // Requests that arrive before the first list was read wait for it rather than get a 404.
+        await loadIfNeverLoaded()
         if let resolved = try lookup(requestedName) { return resolved }
         // Perhaps the model was pulled since the last refresh.
         if refreshAllowed() {
@@ -138,7 +140,7 @@ public final class ModelRegistry: ModelDirectory {
         }
         return ResolvedModel(
             requestedName: requestedName, upstreamName: info.name, overrides: overrides,
-            capabilities: info.capabilities.isEmpty ? nil : info.capabilities)
+            capabilities: info.capabilities.isEmpty ? nil : info.capabilities, contextLength: info.contextLength)
     }
 
     private func refreshAllowed() -> Bool {
@@ -158,8 +160,23 @@ public final class ModelRegistry: ModelDirectory {
         do {
             try await refresh()
         } catch {
-            logger.warning("could not read the models from Ollama", metadata: ["error": "\(error)"])
+            logger.debug("could not read the models from Ollama", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// The models for a client's listing: a 503 when Ollama does not answer, where an empty or stale
+    /// list would read as "this gateway has no such models".
+    public func listing() async throws(GatewayError) -> [ModelEntry] {
+        if state.withLock({ $0.lastRefreshFailed }), refreshAllowed() {
+            try? await refresh()
+        }
+        let entries = await entries()
+        if state.withLock({ $0.lastRefreshFailed }) {
+            throw GatewayError(
+                .serviceUnavailable, "Ollama does not answer, so the gateway cannot list its models; try again shortly.",
+                code: "upstream_unreachable")
+        }
+        return entries
     }
 
     /// Every model with its settings, Ollama's newest first.

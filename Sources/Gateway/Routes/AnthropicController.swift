@@ -87,6 +87,8 @@ public struct AnthropicController: Sendable {
     @Sendable func messages(_ request: Request, context: Context) async throws -> Response {
         var request = request
         let prepared = try await prepare(&request, context: context, requireMaxTokens: true)
+        try context.reserveTokens(
+            promptBytes: request.declaredBodyBytes, parameters: prepared.plan.chat.parameters, model: prepared.model)
         let upstreamRequest = prepared.plan.chat.request
         let style = AnthropicResponseStyle(
             model: prepared.request.model, excludeReasoning: prepared.plan.chat.parameters.excludeReasoning ?? false,
@@ -223,7 +225,7 @@ public struct AnthropicController: Sendable {
     /// The client's own mistakes (unknown model, unsupported thinking…) are reported as for `messages`.
     static func canEstimate(after error: GatewayError) -> Bool {
         switch error.kind {
-        case .upstreamUnavailable, .upstreamError, .overloaded, .timeout: true
+        case .upstreamUnavailable, .upstreamError, .overloaded, .serviceUnavailable, .timeout: true
         case .invalidRequest: error.message.contains("longer than the context")
         default: false
         }

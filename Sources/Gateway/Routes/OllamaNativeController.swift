@@ -72,13 +72,15 @@ public struct OllamaNativeController: Sendable {
 
     func generation(_ request: Request, _ context: Context, path: String) async throws -> Response {
         var request = request
-        var body = try await Self.object(from: request.collectBody(upTo: settings.maxBodyBytes))
+        let received = try await request.collectBody(upTo: settings.maxBodyBytes)
+        var body = try Self.object(from: received)
         let model = try await resolve(&body, context: context)
         if path == "/api/chat" {
             try model.requireGeneration()
             if body["tools"]?.arrayValue?.isEmpty == false { try model.require(.tools, for: "tools", param: "tools") }
         }
         let parameters = try Self.applyParameters(to: &body, model: model, defaults: settings.defaults)
+        try context.reserveTokens(promptBytes: received.readableBytes, parameters: parameters, model: model)
         let timeout = parameters.timeout ?? settings.requestTimeout
         let stream = body["stream"]?.boolValue ?? true
         let rewrite = LineRewrite(model: model, excludeReasoning: parameters.excludeReasoning ?? false)
@@ -178,9 +180,12 @@ public struct OllamaNativeController: Sendable {
 
     func embedding(_ request: Request, _ context: Context, path: String) async throws -> Response {
         var request = request
-        var body = try await Self.object(from: request.collectBody(upTo: settings.maxBodyBytes))
+        let received = try await request.collectBody(upTo: settings.maxBodyBytes)
+        var body = try Self.object(from: received)
         let model = try await resolve(&body, context: context)
         let parameters = try Self.applyParameters(to: &body, model: model, defaults: settings.defaults)
+        try context.reserveTokens(
+            promptBytes: received.readableBytes, parameters: parameters, model: model, generates: false)
         body["think"] = nil
         let timeout = parameters.timeout ?? settings.requestTimeout
         let encoded = JSONWire.encode(JSONValue.object(body))
@@ -197,7 +202,7 @@ public struct OllamaNativeController: Sendable {
 
     @Sendable func tags(_ request: Request, _ context: Context) async throws -> Response {
         var listed: [OllamaModelSummary] = []
-        for entry in await models.entries() where entry.isCallable && (context.apiKey?.mayList(entry) ?? true) {
+        for entry in try await models.listing() where entry.isCallable && (context.apiKey?.mayList(entry) ?? true) {
             for name in entry.publicNames {
                 listed.append(OllamaModelSummary(
                     name: name, model: name, modifiedAt: entry.info.modifiedAt.map(RFC3339.string),

@@ -43,6 +43,7 @@ public struct OpenAIController: Sendable {
         let remote = OpenAIChatRequestTranslator.remoteImages(in: chat)
         let fetched = remote.urls.isEmpty ? [:] : try await images.fetchAll(remote.urls, params: remote.params)
         var plan = try OpenAIChatRequestTranslator.translate(chat, model: model, defaults: settings.defaults, images: fetched)
+        try context.reserveTokens(promptBytes: request.declaredBodyBytes, parameters: plan.parameters, model: model)
         var finalStyle = style
         finalStyle.excludeReasoning = plan.parameters.excludeReasoning ?? false
         let timeout = plan.parameters.timeout ?? settings.requestTimeout
@@ -103,7 +104,7 @@ public struct OpenAIController: Sendable {
     // MARK: - Models
 
     @Sendable func listModels(_ request: Request, context: Context) async throws -> Response {
-        let visible = await models.entries().filter { context.apiKey?.mayList($0) ?? true }
+        let visible = try await models.listing().filter { context.apiKey?.mayList($0) ?? true }
         let list = ModelList(entries: visible)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: JSONWire.encode(list)))
     }

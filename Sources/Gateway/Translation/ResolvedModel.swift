@@ -15,15 +15,18 @@ public struct ResolvedModel: Sendable, Equatable {
     public var overrides: ParameterLayer
     /// What the model can do; nil when not known yet (then Ollama itself says what it lacks).
     public var capabilities: Set<ModelCapability>?
+    /// The longest context the model takes, as Ollama's `/api/show` reports it; nil when not known.
+    public var contextLength: Int?
 
     public init(
         requestedName: String, upstreamName: String, overrides: ParameterLayer = ParameterLayer(),
-        capabilities: Set<ModelCapability>? = nil
+        capabilities: Set<ModelCapability>? = nil, contextLength: Int? = nil
     ) {
         self.requestedName = requestedName
         self.upstreamName = upstreamName
         self.overrides = overrides
         self.capabilities = capabilities
+        self.contextLength = contextLength
     }
 
     /// Refuses, before Ollama is called, a request the model cannot serve, with a message naming the model.
@@ -57,6 +60,8 @@ public protocol ModelDirectory: Sendable {
     func resolve(_ requestedName: String) async throws(GatewayError) -> ResolvedModel
     /// Every model with its settings, newest first (read from Ollama first if it never was).
     func entries() async -> [ModelEntry]
+    /// The same for a client's listing: a 503 when Ollama does not answer.
+    func listing() async throws(GatewayError) -> [ModelEntry]
     /// The entry a public name designates, if that model is enabled and available.
     func callableEntry(named name: String) async -> ModelEntry?
 }

@@ -4,6 +4,7 @@ import GatewayAPI
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// Talks to one Ollama server. Every failure comes out as a `GatewayError` that says what happened
 /// upstream, so routes only have to render it.
@@ -186,7 +187,30 @@ public struct OllamaClient: Sendable {
                 break
             }
         }
-        return GatewayError(.upstreamUnavailable, "Ollama at \(baseURL) is unreachable: \(error)", code: "upstream_unreachable")
+        return GatewayError(.upstreamUnavailable, Self.unreachable(error), code: "upstream_unreachable")
+    }
+
+    /// Why Ollama cannot be reached, in plain words, and what to do about it.
+    static func unreachable(_ error: any Error) -> String {
+        "Ollama is not reachable (\(reason(error))). Start Ollama, or point the gateway at it with OLLAMA_URL "
+            + "(--ollama-url); to try the gateway without Ollama, run it with --demo."
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        if let error = error as? NIOConnectionError {
+            if let failure = error.connectionErrors.first { return reason(failure.error) }
+            if error.dnsAError != nil || error.dnsAAAAError != nil { return "its host name does not resolve" }
+        }
+        if let error = error as? IOError {
+            switch error.errnoCode {
+            case ECONNREFUSED: return "connection refused: nothing listens at its address"
+            case EHOSTUNREACH, ENETUNREACH: return "its host cannot be reached"
+            case ETIMEDOUT: return "the connection timed out"
+            default: return String(cString: strerror(error.errnoCode))
+            }
+        }
+        if let error = error as? HTTPClientError, error == .connectTimeout { return "the connection timed out" }
+        return String(describing: error)
     }
 }
 

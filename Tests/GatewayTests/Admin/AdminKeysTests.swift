@@ -156,12 +156,12 @@ struct AdminKeyChangesReachTheAPITests {
                     uri: "/v1/models", method: .get, headers: [.authorization: "Bearer \(key)"]
                 ).status
             }
-            // No Ollama behind this gateway: an authenticated listing is simply empty.
-            #expect(try await status(secret) == .ok)
+            // No Ollama behind this gateway: an authenticated listing says so (503), a refused key is a 401.
+            #expect(try await status(secret) == .serviceUnavailable)
             let rotated = try await admin.send(.post, "/admin/api/keys/\(id)/rotate").json()
             let newSecret = try #require(rotated["secret"]?.stringValue)
             #expect(try await status(secret) == .unauthorized)
-            #expect(try await status(newSecret) == .ok)
+            #expect(try await status(newSecret) == .serviceUnavailable)
             _ = try await admin.send(.post, "/admin/api/keys/\(id)/revoke")
             #expect(try await status(newSecret) == .unauthorized)
         }

@@ -48,4 +48,29 @@ import Testing
             try await GatewayConfiguration.load(overrides: overrides, environmentFile: "/nonexistent/.env")
         }
     }
+
+    /// The configuration library falls back to the default for a value it cannot read: the gateway
+    /// must refuse it instead, naming where it came from.
+    @Test("unreadable or out-of-range values name their source", arguments: [
+        ("PORT=abc", [:], "PORT"), ("PORT=70000", [:], "PORT"), ("REQUIRE_API_KEY=flase", [:], "REQUIRE_API_KEY"),
+        ("REQUEST_TIMEOUT_MS=-5", [:], "REQUEST_TIMEOUT_MS"), ("MAX_BODY_BYTES=1e9", [:], "MAX_BODY_BYTES"),
+        ("STREAM_IDLE_TIMEOUT_MS=99999999999999999999", [:], "STREAM_IDLE_TIMEOUT_MS"),
+        ("", ["PORT": "70000"], "--port (PORT)"), ("LOGIN_MAX_FAILURES=0", [:], "LOGIN_MAX_FAILURES"),
+    ])
+    func unreadableValues(file: String, flags: [String: String], named: String) async throws {
+        let path = try envFile(file)
+        let error = await #expect(throws: ConfigurationError.self) {
+            try await GatewayConfiguration.load(overrides: flags, flags: ["PORT": "--port"], environmentFile: path)
+        }
+        #expect(error?.description.hasPrefix(named + " ") == true, "\(error?.description ?? "")")
+    }
+
+    @Test func wholeNumbersAndBooleansInTheirUsualSpellings() async throws {
+        let path = try envFile("PORT= 4001 \nREQUIRE_API_KEY=no\nDEMO=1\nKEY_CACHE_TTL_MS=0")
+        let configuration = try await GatewayConfiguration.load(environmentFile: path)
+        #expect(configuration.port == 4001)
+        #expect(configuration.requireAPIKey == false)
+        #expect(configuration.demo)
+        #expect(configuration.keyCacheLifetime == .zero)
+    }
 }

@@ -30,7 +30,9 @@ struct RouterTests {
         try await withGateway { client in
             let response = try await client.execute(uri: "/health/ready", method: .get)
             #expect(response.status == .serviceUnavailable)
-            #expect(String(buffer: response.body).contains("127.0.0.1:9"))
+            let body = String(buffer: response.body)
+            #expect(body.contains("Ollama is not reachable (connection refused"), "\(body)")
+            #expect(!body.contains("127.0.0.1:9"), "the upstream's address is not for every caller")
         }
     }
 
@@ -63,7 +65,20 @@ struct RouterTests {
         }
     }
 
-    @Test func unreachableOllamaIs502NamingIt() async throws {
+    /// An empty list would read as "no models here": without an answer from Ollama a listing is a 503.
+    @Test func listingsWithoutOllamaAre503() async throws {
+        try await withGateway { client in
+            let openAI = try await client.execute(uri: "/v1/models", method: .get)
+            #expect(openAI.status == .serviceUnavailable)
+            #expect(try openAIError(openAI).message.contains("Ollama does not answer"))
+            let native = try await client.execute(uri: "/api/tags", method: .get)
+            #expect(native.status == .serviceUnavailable)
+            #expect(String(buffer: native.body).contains(#"{"error":"#))
+        }
+    }
+
+    /// The message says what is wrong and what to do, without the upstream's internal address.
+    @Test func unreachableOllamaIs502SayingWhatToDo() async throws {
         try await withGateway { client in
             for stream in [false, true] {
                 let response = try await client.execute(
@@ -71,7 +86,9 @@ struct RouterTests {
                     body: ByteBuffer(string: #"{"model":"m","stream":\#(stream),"messages":[{"role":"user","content":"x"}]}"#))
                 #expect(response.status == .badGateway)
                 let error = try openAIError(response)
-                #expect(error.message.contains("127.0.0.1:9"))
+                #expect(error.message.contains("Ollama is not reachable (connection refused"), "\(error.message)")
+                #expect(error.message.contains("--ollama-url") && error.message.contains("--demo"))
+                #expect(!error.message.contains("127.0.0.1:9"))
                 #expect(error.code == "upstream_unreachable")
             }
         }
