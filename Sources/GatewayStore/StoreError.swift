@@ -7,6 +7,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidArgument(String)
     case invalidCredentials
     case corruptRow(String)
+    /// The database is shutting down and takes no new work.
+    case shutDown
 
     public var description: String {
         switch self {
@@ -16,6 +18,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidArgument(let message): "invalid argument: \(message)"
         case .invalidCredentials: "invalid credentials"
         case .corruptRow(let message): "unreadable row: \(message)"
+        case .shutDown: "the database is shutting down"
         }
     }
 }

@@ -100,7 +100,7 @@ extension AdminAPIError {
             case .conflict(let message): return AdminAPIError(.conflict, type: "conflict", message)
             case .invalidArgument(let message): return .invalid(message)
             case .invalidCredentials: return .invalidCredentials
-            case .invalidConfiguration, .corruptRow: break
+            case .invalidConfiguration, .corruptRow, .shutDown: break
             }
         case let error as GatewayError:
             switch error.kind {

@@ -32,9 +32,11 @@ struct ModelRefreshService: Service {
         }
     }
 
-    /// What an operator reads when the models cannot be read: the reason, then what to do.
+    /// What an operator reads when the models cannot be read: the reason, then what to do (an
+    /// unreachable Ollama's message says it already).
     static func advice(_ reason: String) -> String {
-        "could not read the models from Ollama: \(reason). Start Ollama, point the gateway at it with --ollama-url "
-            + "(OLLAMA_URL), or try the gateway without Ollama with --demo. API requests fail until Ollama answers."
+        let todo = reason.contains("--demo")
+            ? "" : " Check that Ollama runs at --ollama-url (OLLAMA_URL), or try the gateway without Ollama with --demo."
+        return "could not read the models from Ollama: \(reason)\(todo) API requests fail until Ollama answers."
     }
 }

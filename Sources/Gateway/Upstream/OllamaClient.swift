@@ -175,7 +175,8 @@ public struct OllamaClient: Sendable {
             switch error {
             case .deadlineExceeded:
                 return GatewayError(.timeout, "Ollama at \(baseURL) did not answer in time.", code: "upstream_timeout")
-            case .cancelled:
+            case .cancelled, .alreadyShutdown:
+                // The request was abandoned, or the gateway is stopping: not Ollama's failure.
                 return CancellationError()
             case .connectTimeout:
                 return GatewayError(.upstreamUnavailable, "Ollama at \(baseURL) is unreachable (connection timed out).",

@@ -137,10 +137,19 @@ public final class GatewayDatabase: Sendable {
         switch resources {
         case .sqlite(let pool, let threadPool, let inFlight):
             // Queries still running (a caller that did not wait for them) finish first: their
-            // connections must come back while the threads that close them are still there.
-            await inFlight.drained()
+            // connections must come back while the threads that close them are still there. No
+            // new query starts from here on.
+            await inFlight.close()
+            // A connection is handed back to the pool on the pool's event loop, after its operation
+            // ended; one handed back after the pool closed is closed without anyone waiting. Let the
+            // hand-backs run first, and let every close they queued start before the threads stop
+            // (a close still queued then would be dropped with its connection unclosed).
+            let loop = pool.eventLoopGroup.next()
+            try? await loop.submit {}.get()
             try await pool.shutdownAsync()
             await pool.source.opened.closeAll()
+            try? await loop.submit {}.get()
+            _ = try? await threadPool.runIfActive {}
             try await threadPool.shutdownGracefully()
         case .postgres(let pool):
             try await pool.shutdownAsync()

@@ -23,9 +23,10 @@ struct GatewaySQLiteSource: ConnectionPoolSource {
             "PRAGMA foreign_keys = ON",
             "PRAGMA synchronous = NORMAL",
         ]
+        // The opening counts until the connection is ready or closed again: its pragmas and a close
+        // after a failure need the threads that shutting down stops.
         opened.beginOpening()
         return SQLiteConnection.open(storage: .file(path: path), threadPool: threadPool, logger: logger, on: eventLoop)
-            .always { [opened] result in opened.endOpening(result) }
             .flatMap { connection in
                 eventLoop.makeFutureWithTask {
                     do {
@@ -39,6 +40,7 @@ struct GatewaySQLiteSource: ConnectionPoolSource {
                     }
                 }
             }
+            .always { [opened] result in opened.endOpening(result) }
     }
 }
 
@@ -85,9 +87,11 @@ struct PooledSQLiteDatabase: SQLiteDatabase {
         return box.value
     }
 
-    /// Every operation goes through here, so that shutting down can wait for it.
+    /// Every operation goes through here, so that shutting down can wait for it, and refuse those
+    /// that come later: one let through while the pool shuts down could open a connection after the
+    /// threads that close it are gone.
     private func counted<T>(_ operation: () -> EventLoopFuture<T>) -> EventLoopFuture<T> {
-        inFlight.begin()
+        guard inFlight.begin() else { return eventLoop.makeFailedFuture(StoreError.shutDown) }
         let done = operation()
         done.whenComplete { [inFlight] _ in inFlight.end() }
         return done
@@ -135,13 +139,26 @@ final class OpenedConnections: Sendable {
 final class OperationsInFlight: Sendable {
     private struct State {
         var count = 0
+        var closed = false
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
 
-    func begin() {
-        state.withLock { $0.count += 1 }
+    /// Counts an operation in; false once `close()` was called (the operation must not start).
+    @discardableResult
+    func begin() -> Bool {
+        state.withLock { state in
+            guard !state.closed else { return false }
+            state.count += 1
+            return true
+        }
+    }
+
+    /// Refuses new operations from now on, then waits for those under way.
+    func close() async {
+        state.withLock { $0.closed = true }
+        await drained()
     }
 
     func end() {
