@@ -121,12 +121,10 @@ struct AdminAuthenticator: RouterMiddleware {
         let parts = authorization.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw AdminAPIError.invalidToken }
         let presented = parts[1].trimmingCharacters(in: .whitespaces)
-        let now = Date()
-        try await throttle.check(
-            username: LoginThrottle.tokenSubject, address: context.remoteAddress, now: now, accountScope: false)
-        // Hashing first makes the comparison independent of where the strings differ and of their lengths.
+        // The right token first, in constant time: others' failures never refuse it. Hashing first
+        // makes the comparison independent of where the strings differ and of their lengths.
         guard SecretHash.constantTimeEquals(SecretHash.sha256Hex(presented), SecretHash.sha256Hex(expected)) else {
-            try await throttle.recordFailure(username: LoginThrottle.tokenSubject, address: context.remoteAddress, now: now)
+            try await throttle.recordWrongToken(address: context.remoteAddress, now: Date())
             context.logger.warning(
                 "wrong admin token presented", metadata: ["client.address": "\(context.remoteAddress ?? "unknown")"])
             throw AdminAPIError.invalidToken
