@@ -325,7 +325,7 @@ struct AnthropicMessagesLiveTests {
             #expect(response.status == .badGateway)
             let detail = try error(response).error
             #expect(detail.type == "api_error")
-            #expect(detail.message.contains("127.0.0.1:9"))
+            #expect(!detail.message.contains("127.0.0.1:9"))
         }
     }
 
