@@ -16,6 +16,10 @@ enum GatewayRunner {
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         var logger = Logger(label: "ollama-gateway")
         logger.logLevel = configuration.logLevel
+        // systemd's default soft limit (1,024 files) is below what a few hundred idle clients take.
+        if let files = FileDescriptorLimit.raiseToHardLimit() {
+            logger.info("open-file limit", metadata: ["rlimit_nofile": "\(files)"])
+        }
         var configuration = configuration
         let extraServices = demoServices(&configuration, logger: logger)
         let host = configuration.host

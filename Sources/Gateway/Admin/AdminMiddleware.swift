@@ -44,34 +44,9 @@ struct AdminOriginGuard: RouterMiddleware {
             let originHost = components.host, !originHost.isEmpty
         else { return false }
         let defaultPort = scheme == "https" ? 443 : 80
-        guard let (host, port) = splitHost(hostHeader) else { return false }
-        return unbracketed(originHost).lowercased() == host.lowercased()
+        guard let (host, port) = HostHeader.split(hostHeader) else { return false }
+        return HostHeader.unbracketed(originHost).lowercased() == host.lowercased()
             && (components.port ?? defaultPort) == (port ?? defaultPort)
-    }
-
-    /// `name`, `name:port`, `[v6]`, `[v6]:port` → (host without brackets, port).
-    static func splitHost(_ text: String) -> (String, Int?)? {
-        let text = text.trimmingCharacters(in: .whitespaces)
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            let host = String(text[text.index(after: text.startIndex)..<close])
-            let rest = text[text.index(after: close)...]
-            if rest.isEmpty { return (host, nil) }
-            guard rest.hasPrefix(":"), let port = Int(rest.dropFirst()) else { return nil }
-            return (host, port)
-        }
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        switch parts.count {
-        case 1: return (text, nil)
-        case 2:
-            guard let port = Int(parts[1]) else { return nil }
-            return (String(parts[0]), port)
-        default: return nil
-        }
-    }
-
-    static func unbracketed(_ host: String) -> String {
-        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
     }
 }
 

@@ -1,0 +1,43 @@
+import Configuration
+
+/// Protections of the HTTP server itself, whatever the route: which host names a request may use,
+/// how long a client connection may idle or dawdle, and how many may be open.
+public struct ServerLimits: Sendable {
+    /// Host names requests may be addressed to (`ALLOWED_HOSTS`), besides `localhost`, `HOST` when it
+    /// is a name, and IP literals. `*.example.com` matches its sub-domains; `*` turns the check off.
+    /// A page on another site that rebinds its own name to this gateway's address can only send its
+    /// own name, which is not on the list.
+    public var allowedHosts: [String] = []
+    /// A connection with no request under way is closed after this long.
+    public var idleTimeout: Duration = .seconds(60)
+    /// A request's head (request line and headers) must be complete this long after its first byte.
+    public var headerTimeout: Duration = .seconds(10)
+    /// A request's body must be complete this long after its head.
+    public var bodyTimeout: Duration = .seconds(120)
+    /// Client connections open at once; beyond it new ones wait in the kernel's queue until one closes.
+    public var maxConnections = 4096
+
+    public init() {}
+
+    public static let environmentNames = [
+        "ALLOWED_HOSTS", "CLIENT_IDLE_TIMEOUT_MS", "CLIENT_HEADER_TIMEOUT_MS", "CLIENT_BODY_TIMEOUT_MS",
+        "MAX_CONNECTIONS",
+    ]
+
+    public init(reader: ConfigReader) throws {
+        self.init()
+        allowedHosts = (reader.string(forKey: "allowed.hosts") ?? "")
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+        idleTimeout = .milliseconds(try Self.positive(reader, "client.idle.timeout.ms", "CLIENT_IDLE_TIMEOUT_MS", 60_000))
+        headerTimeout = .milliseconds(
+            try Self.positive(reader, "client.header.timeout.ms", "CLIENT_HEADER_TIMEOUT_MS", 10_000))
+        bodyTimeout = .milliseconds(try Self.positive(reader, "client.body.timeout.ms", "CLIENT_BODY_TIMEOUT_MS", 120_000))
+        maxConnections = try Self.positive(reader, "max.connections", "MAX_CONNECTIONS", maxConnections)
+    }
+
+    private static func positive(_ reader: ConfigReader, _ key: ConfigKey, _ name: String, _ fallback: Int) throws -> Int {
+        let value = reader.int(forKey: key, default: fallback)
+        guard value > 0 else { throw ConfigurationError("\(name) must be a positive number, got \(value)") }
+        return value
+    }
+}
