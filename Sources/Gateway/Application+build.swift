@@ -18,6 +18,8 @@ public struct GatewayServices: Sendable {
     public let access: APIAccess
     public let usage: UsageRecorder
     public let metrics: GatewayMetrics
+    /// The graceful shutdown's deadline for the requests under way.
+    public let drain: ShutdownDrain
     public let logger: Logger
 }
 
@@ -66,7 +68,8 @@ public func buildApplication(
         settings: ChatSettings(configuration: configuration, runtime: runtime), runtime: runtime,
         access: APIAccess(
             authenticator: authenticator, limiter: limiter, sink: usage, requireKey: configuration.requireAPIKey),
-        usage: usage, metrics: metrics, logger: logger)
+        usage: usage, metrics: metrics,
+        drain: ShutdownDrain(timeout: configuration.server.shutdownDrainTimeout, logger: logger), logger: logger)
     let limits = configuration.server
     logHostPolicy(configuration, logger: logger)
 
@@ -102,7 +105,8 @@ public func buildApplication(
 public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestContext> {
     let router = Router(context: GatewayRequestContext.self)
     router.add(middleware: ServerGuard(
-        policy: HostPolicy(services.configuration.server, listenHost: services.configuration.host)))
+        policy: HostPolicy(services.configuration.server, listenHost: services.configuration.host),
+        drain: services.drain))
     HealthController(upstream: services.upstream, database: services.store.database).addRoutes(to: router.group("health"))
     MetricsController(metrics: services.metrics, usage: services.usage, token: services.configuration.metricsToken)
         .addRoutes(to: router)

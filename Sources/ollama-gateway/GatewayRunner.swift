@@ -29,6 +29,10 @@ enum GatewayRunner {
                 // Scripts read the port from this line (useful with --port 0).
                 FileHandle.standardOutput.write(Data("ollama-gateway listening on http://\(host):\(port)\n".utf8))
             })
-        try await app.runService()
+        // A last resort behind the drain deadline: a client that stopped reading can hold its stream's
+        // final write forever; the process must still exit.
+        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = configuration.server.shutdownDrainTimeout + .seconds(15)
+        try await ServiceGroup(configuration: group).run()
     }
 }

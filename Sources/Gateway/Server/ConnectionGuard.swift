@@ -13,11 +13,14 @@ struct ConnectionTimeouts: Sendable {
     var idle: TimeAmount
     var header: TimeAmount
     var body: TimeAmount
+    /// Once a graceful shutdown begins, reading a request lasts at most this long more.
+    var drain: TimeAmount
 
     init(_ limits: ServerLimits) {
         idle = TimeAmount(limits.idleTimeout)
         header = TimeAmount(limits.headerTimeout)
         body = TimeAmount(limits.bodyTimeout)
+        drain = TimeAmount(limits.shutdownDrainTimeout)
     }
 }
 
@@ -30,6 +33,7 @@ struct ConnectionClock {
     private var idleSince: NIODeadline
     private var headStarted: NIODeadline?
     private var bodyStarted: NIODeadline = .distantPast
+    private var shutdownDeadline: NIODeadline?
 
     init(timeouts: ConnectionTimeouts, now: NIODeadline) {
         self.timeouts = timeouts
@@ -57,9 +61,15 @@ struct ConnectionClock {
         idleSince = now
     }
 
+    /// The server is shutting down: a body still being read has the drain deadline at most (the
+    /// responses being written have theirs through `ShutdownDrain`).
+    mutating func shutdownBegan(now: NIODeadline) {
+        if shutdownDeadline == nil { shutdownDeadline = now + timeouts.drain }
+    }
+
     /// When the connection is to be closed; nil while a response is being produced and no body is read.
     var deadline: NIODeadline? {
-        if readingBody { return bodyStarted + timeouts.body }
+        if readingBody { return min(bodyStarted + timeouts.body, shutdownDeadline ?? .distantFuture) }
         if requestsInProgress > 0 { return nil }
         // A head sent before the previous response ended (pipelining) is timed from that end.
         if let headStarted { return max(headStarted, idleSince) + timeouts.header }
@@ -132,6 +142,14 @@ final class HTTPConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         timer?.cancel()
         timer = nil
         context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            clock.shutdownBegan(now: .now())
+            reschedule()
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func bytesArrived() {

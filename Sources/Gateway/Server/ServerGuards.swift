@@ -2,12 +2,14 @@ import HTTPTypes
 import Hummingbird
 
 /// First for every request: refuses requests addressed to a host name this gateway does not serve
-/// (`HostPolicy`) with 421, in the format of the API the request was meant for.
+/// (`HostPolicy`) with 421, in the format of the API the request was meant for, and makes the
+/// shutdown's drain deadline known to the request (`ShutdownDrain.current`).
 ///
 /// `/health/*` is served whatever the host: container runtimes and load balancers probe it under
 /// whatever name or address they know the gateway by, and it reveals nothing a rebinding page could use.
 struct ServerGuard<Context: RequestContext>: RouterMiddleware {
     let policy: HostPolicy
+    let drain: ShutdownDrain
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
@@ -20,7 +22,7 @@ struct ServerGuard<Context: RequestContext>: RouterMiddleware {
                 "This gateway does not serve the host '\(host?.prefix(200) ?? "")'. If it should, add the name to ALLOWED_HOSTS.",
                 code: "misdirected_request"))
         }
-        return try await next(request, context)
+        return try await ShutdownDrain.$current.withValue(drain) { try await next(request, context) }
     }
 
     static func isHealthProbe(_ path: String) -> Bool {

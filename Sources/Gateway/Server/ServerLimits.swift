@@ -1,7 +1,8 @@
 import Configuration
 
 /// Protections of the HTTP server itself, whatever the route: which host names a request may use,
-/// how long a client connection may idle or dawdle, and how many may be open.
+/// how long a client connection may idle or dawdle, how many may be open, and how long a shutdown
+/// waits for the requests still running.
 public struct ServerLimits: Sendable {
     /// Host names requests may be addressed to (`ALLOWED_HOSTS`), besides `localhost`, `HOST` when it
     /// is a name, and IP literals. `*.example.com` matches its sub-domains; `*` turns the check off.
@@ -16,12 +17,15 @@ public struct ServerLimits: Sendable {
     public var bodyTimeout: Duration = .seconds(120)
     /// Client connections open at once; beyond it new ones wait in the kernel's queue until one closes.
     public var maxConnections = 4096
+    /// How long a graceful shutdown waits for running requests and streams before ending them with
+    /// an error (their usage is recorded as cancelled).
+    public var shutdownDrainTimeout: Duration = .seconds(30)
 
     public init() {}
 
     public static let environmentNames = [
         "ALLOWED_HOSTS", "CLIENT_IDLE_TIMEOUT_MS", "CLIENT_HEADER_TIMEOUT_MS", "CLIENT_BODY_TIMEOUT_MS",
-        "MAX_CONNECTIONS",
+        "MAX_CONNECTIONS", "SHUTDOWN_DRAIN_TIMEOUT_MS",
     ]
 
     public init(reader: ConfigReader) throws {
@@ -33,6 +37,8 @@ public struct ServerLimits: Sendable {
             try Self.positive(reader, "client.header.timeout.ms", "CLIENT_HEADER_TIMEOUT_MS", 10_000))
         bodyTimeout = .milliseconds(try Self.positive(reader, "client.body.timeout.ms", "CLIENT_BODY_TIMEOUT_MS", 120_000))
         maxConnections = try Self.positive(reader, "max.connections", "MAX_CONNECTIONS", maxConnections)
+        shutdownDrainTimeout = .milliseconds(
+            try Self.positive(reader, "shutdown.drain.timeout.ms", "SHUTDOWN_DRAIN_TIMEOUT_MS", 30_000))
     }
 
     private static func positive(_ reader: ConfigReader, _ key: ConfigKey, _ name: String, _ fallback: Int) throws -> Int {

@@ -49,6 +49,15 @@ struct ConnectionClockTests {
         #expect(clock.deadline == start + .seconds(310))
     }
 
+    @Test func aShutdownShortensTheBodyDeadlineToTheDrain() {
+        var clock = ConnectionClock(timeouts: timeouts, now: start)
+        clock.headRead(now: start)
+        clock.shutdownBegan(now: start + .seconds(1))
+        #expect(clock.deadline == start + .seconds(31))
+        clock.endRead()
+        #expect(clock.deadline == nil)
+    }
+
     @Test func aResponseSentBeforeTheBodyKeepsTheBodyDeadline() {
         var clock = ConnectionClock(timeouts: timeouts, now: start)
         clock.headRead(now: start)

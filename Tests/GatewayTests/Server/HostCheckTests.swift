@@ -114,6 +114,7 @@ struct HostCheckLiveTests {
             overrides: [
                 "ALLOWED_HOSTS": "gw.example.com, *.corp.example", "CLIENT_IDLE_TIMEOUT_MS": "1500",
                 "CLIENT_HEADER_TIMEOUT_MS": "2500", "CLIENT_BODY_TIMEOUT_MS": "3500", "MAX_CONNECTIONS": "77",
+                "SHUTDOWN_DRAIN_TIMEOUT_MS": "4500",
             ],
             environmentFile: "/nonexistent/.env")
         #expect(configuration.server.allowedHosts == ["gw.example.com", "*.corp.example"])
@@ -121,11 +122,13 @@ struct HostCheckLiveTests {
         #expect(configuration.server.headerTimeout == .milliseconds(2500))
         #expect(configuration.server.bodyTimeout == .milliseconds(3500))
         #expect(configuration.server.maxConnections == 77)
+        #expect(configuration.server.shutdownDrainTimeout == .milliseconds(4500))
         for name in ServerLimits.environmentNames { #expect(GatewayConfiguration.environmentNames.contains(name)) }
         await #expect(throws: ConfigurationError.self) {
             try await GatewayConfiguration.load(overrides: ["MAX_CONNECTIONS": "0"], environmentFile: "/nonexistent/.env")
         }
         let defaults = try await GatewayConfiguration.load(environmentFile: "/nonexistent/.env")
         #expect(defaults.server.allowedHosts.isEmpty)
+        #expect(defaults.server.shutdownDrainTimeout == .seconds(30))
     }
 }
