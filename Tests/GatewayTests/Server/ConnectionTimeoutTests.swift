@@ -137,10 +137,25 @@ struct ConnectionTimeoutLiveTests {
     @Test func aStreamLongerThanTheTimeoutsIsNotCut() async throws {
         let simulator = SimulatorConfiguration(tokenInterval: .milliseconds(100), answerTokens: 25)
         try await LiveGateway.run(simulator: simulator, Self.short) { gateway in
-            let response = try await gateway.post(
-                "/v1/chat/completions", #"{"model":"sim-chat","stream":true,"messages":[{"role":"user","content":"Talk"}]}"#)
-            #expect(response.status == .ok)
-            #expect(SSEEvents(response.body).dataLines.last == "[DONE]")
+            // A connection of its own, opened when the request goes: the test client's, opened
+            // earlier, may already have idled past 600 ms on a loaded machine.
+            let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            do {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(gateway.client.port))/v1/chat/completions")
+                request.method = .POST
+                request.body = .bytes(ByteBuffer(
+                    string: #"{"model":"sim-chat","stream":true,"messages":[{"role":"user","content":"Talk"}]}"#))
+                let started = ContinuousClock.now
+                let response = try await http.execute(request, timeout: .seconds(30))
+                #expect(response.status == .ok)
+                let body = try await response.body.collect(upTo: 1 << 20)
+                #expect(ContinuousClock.now - started > .milliseconds(1500))
+                #expect(SSEEvents(body).dataLines.last == "[DONE]")
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
+            try await http.shutdown()
         }
     }
 

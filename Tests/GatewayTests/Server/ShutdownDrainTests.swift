@@ -58,8 +58,10 @@ struct ShutdownDrainTests {
                 case "/api/chat": #expect(text.hasSuffix("\n") && text.split(separator: "\n").last?.contains(#""error""#) == true)
                 default: #expect(text.contains(#""code":"shutting_down""#))
                 }
-                #expect(streamEnded >= .milliseconds(900), "\(streamEnded)")
-                #expect(stopped < .seconds(6), "\(stopped)")
+                // The stream would run a minute: it ends at the deadline, and the server stops soon after
+                // (the margin is wide for a fully parallel test run on two cores).
+                #expect(streamEnded >= .milliseconds(900) && streamEnded < .seconds(20), "\(streamEnded)")
+                #expect(stopped < .seconds(20), "\(stopped)")
             }
         }
         let database = try await GatewayDatabase.open(.sqlite(dataDirectory: dataDirectory), logger: TestGateway.logger)
