@@ -51,3 +51,39 @@ def test_sigterm_keeps_every_completed_request(sim):
         used = db.execute("SELECT tokens_used FROM api_keys WHERE name = 'load'").fetchone()[0]
     assert recorded == completed
     assert used == tokens, "the key's counter agrees with the log"
+
+
+def test_sigterm_ends_streams_at_the_drain_deadline(sim):
+    """A stream that would run for a minute: SIGTERM, and at SHUTDOWN_DRAIN_TIMEOUT_MS it ends with
+    an error event, its usage is written as cancelled, and the process exits soon after."""
+    data_dir = tempfile.mkdtemp(prefix="gateway-drain-")
+    env = {**os.environ, "BCRYPT_COST": "4", "LOG_LEVEL": "warning", "SHUTDOWN_DRAIN_TIMEOUT_MS": "1500",
+           "REQUIRE_API_KEY": "false"}
+    process, url = start_listening_process(
+        [GATEWAY_BIN, "serve", "--port", "0", "--ollama-url", sim, "--data-dir", data_dir], env, "ollama-gateway"
+    )
+    client = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0, timeout=60)
+    stream = client.chat.completions.create(
+        model="sim-chat", stream=True, messages=[{"role": "user", "content": "talk for a minute"}],
+        extra_body={"options": {"sim_token_interval_ms": 100, "sim_tokens": 600}},
+    )
+    chunks = iter(stream)
+    next(chunks)
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    error = None
+    try:
+        for _ in chunks:
+            pass
+    except openai.APIError as failure:
+        error = failure
+    ended = time.monotonic() - started
+    code = process.wait(timeout=30)
+    exited = time.monotonic() - started
+    assert error is not None and "shutting down" in str(error), error
+    assert 1.3 <= ended < 6, ended
+    assert exited < 8, exited
+    assert code == 0, process.stderr.read()
+    with sqlite3.connect(os.path.join(data_dir, "gateway.sqlite")) as db:
+        cancelled, streamed = db.execute("SELECT cancelled, streamed FROM usage_log").fetchone()
+    assert cancelled == 1 and streamed == 1

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import GatewayStore
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOPosix
 import ServiceLifecycle
@@ -17,6 +18,8 @@ public struct GatewayServices: Sendable {
     public let access: APIAccess
     public let usage: UsageRecorder
     public let metrics: GatewayMetrics
+    /// The graceful shutdown's deadline for the requests under way.
+    public let drain: ShutdownDrain
     public let logger: Logger
 }
 
@@ -71,11 +74,18 @@ public func buildApplication(
         settings: ChatSettings(configuration: configuration, runtime: runtime), runtime: runtime,
         access: APIAccess(
             authenticator: authenticator, limiter: limiter, sink: usage, requireKey: configuration.requireAPIKey),
-        usage: usage, metrics: metrics, logger: logger)
+        usage: usage, metrics: metrics,
+        drain: ShutdownDrain(timeout: configuration.server.shutdownDrainTimeout, logger: logger), logger: logger)
+    let limits = configuration.server
+    logHostPolicy(configuration, logger: logger)
 
     return Application(
         router: buildRouter(services),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "ollama-gateway"),
+        server: .guardedHTTP1(timeouts: ConnectionTimeouts(limits), logger: logger),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "ollama-gateway",
+            availableConnectionsDelegate: MaximumAvailableConnections(
+                connectionCap(limits.maxConnections, logger: logger), logger: logger)),
         // A graceful shutdown stops the server first (draining its requests), then these services in
         // reverse order: the usage recorder flushes while the database is still open, and the
         // database and the HTTP client close last.
@@ -100,6 +110,9 @@ public func buildApplication(
 /// The routes of every API surface.
 public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestContext> {
     let router = Router(context: GatewayRequestContext.self)
+    router.add(middleware: ServerGuard(
+        policy: HostPolicy(services.configuration.server, listenHost: services.configuration.host),
+        drain: services.drain))
     HealthController(upstream: services.upstream, database: services.store.database).addRoutes(to: router.group("health"))
     MetricsController(metrics: services.metrics, usage: services.usage, token: services.configuration.metricsToken)
         .addRoutes(to: router)
@@ -123,7 +136,36 @@ public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestCon
         allowModelManagement: services.configuration.allowModelManagement
     ).addRoutes(to: router.group("api"))
     AdminController(services: services).addRoutes(to: router.group("admin/api"))
+    // Last, so that it wraps only the not-found responder, and knows every route.
+    router.add(middleware: UnknownRouteResponder(routes: router.routes))
     return router
+}
+
+/// The connection cap, lowered to what the open-file limit allows: beyond it, accepting a connection
+/// would fail anyway, and the upstream connections of those already open would too.
+func connectionCap(_ configured: Int, logger: Logger) -> Int {
+    guard let files = FileDescriptorLimit.current else { return configured }
+    let fitting = FileDescriptorLimit.connectionsFitting(files)
+    guard fitting < configured else { return configured }
+    logger.warning(
+        "MAX_CONNECTIONS lowered to what the open-file limit allows",
+        metadata: ["max_connections": "\(fitting)", "configured": "\(configured)", "rlimit_nofile": "\(files)"])
+    return fitting
+}
+
+/// Says at start-up which host names the gateway answers to: listening on every address with no
+/// ALLOWED_HOSTS, requests that name the gateway by a DNS name are refused until the name is listed.
+func logHostPolicy(_ configuration: GatewayConfiguration, logger: Logger) {
+    let limits = configuration.server
+    if limits.allowedHosts.contains("*") {
+        logger.notice("ALLOWED_HOSTS=*: requests are served whatever host they name (no DNS-rebinding protection)")
+    } else if ["0.0.0.0", "::", "[::]", ""].contains(configuration.host), limits.allowedHosts.isEmpty {
+        logger.notice(
+            """
+            listening on every address: requests that name this gateway by a DNS name get 421 until the name is \
+            in ALLOWED_HOSTS (IP addresses and localhost are always accepted)
+            """)
+    }
 }
 
 /// Closes a resource once the application is shutting down gracefully.

@@ -24,6 +24,10 @@ enum GatewayRunner {
                 host: "127.0.0.1", port: configuration.demoSimulatorPort, purpose: "The demo simulator",
                 setting: "DEMO_SIM_PORT (a second gateway in demo mode needs its own)")
         }
+        // systemd's default soft limit (1,024 files) is below what a few hundred idle clients take.
+        if let files = FileDescriptorLimit.raiseToHardLimit() {
+            logger.info("open-file limit", metadata: ["rlimit_nofile": "\(files)"])
+        }
         var configuration = configuration
         let extraServices = demoServices(&configuration, logger: logger)
         let host = configuration.host
@@ -33,8 +37,12 @@ enum GatewayRunner {
                 // Scripts read the port from this line (useful with --port 0).
                 FileHandle.standardOutput.write(Data("ollama-gateway listening on http://\(host):\(port)\n".utf8))
             })
+        // A last resort behind the drain deadline: a client that stopped reading can hold its stream's
+        // final write forever; the process must still exit.
+        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        group.maximumGracefulShutdownDuration = configuration.server.shutdownDrainTimeout + .seconds(15)
         do {
-            try await app.runService()
+            try await ServiceGroup(configuration: group).run()
         } catch let error as IOError where error.errnoCode == EADDRINUSE {
             // Taken between the check above and the server's own bind.
             throw PortCheck.Unavailable(

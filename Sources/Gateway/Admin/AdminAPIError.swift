@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// A failure of the admin API, rendered as `{"error":{"message","type"}}` with its status.
 public struct AdminAPIError: Error, Sendable, Equatable {
@@ -80,12 +81,34 @@ struct AdminErrorBody: Encodable {
 }
 
 extension AdminAPIError {
+    var payload: (status: HTTPResponse.Status, body: ByteBuffer) {
+        (status, AdminJSON.encode(AdminErrorBody(error: .init(message: message, type: type))))
+    }
+
     var response: Response {
         var headers = self.headers
         headers[.contentType] = "application/json"
-        return Response(
-            status: status, headers: headers,
-            body: .init(byteBuffer: AdminJSON.encode(AdminErrorBody(error: .init(message: message, type: type)))))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: payload.body))
+    }
+
+    /// A gateway error in the admin format; an internal error says no more than that it happened.
+    static func from(gatewayError error: GatewayError) -> AdminAPIError {
+        switch error.kind {
+        case .invalidRequest: return .invalid(error.message)
+        case .notFound: return .notFound(error.message)
+        case .methodNotAllowed:
+            return AdminAPIError(.methodNotAllowed, type: "method_not_allowed", error.message, headers: error.headers)
+        case .misdirected: return AdminAPIError(.misdirectedRequest, type: "misdirected_request", error.message)
+        case .payloadTooLarge: return AdminAPIError(.contentTooLarge, type: "invalid_request", error.message)
+        case .upstreamUnavailable, .upstreamError, .overloaded, .timeout:
+            return AdminAPIError(.badGateway, type: "upstream_unavailable", error.message)
+        case .serviceUnavailable:
+            return AdminAPIError(.serviceUnavailable, type: "upstream_unavailable", error.message)
+        case .authentication, .permission, .rateLimited:
+            return AdminAPIError(error.status, type: "forbidden", error.message, headers: error.headers)
+        case .internalError:
+            return AdminAPIError(.internalServerError, type: "internal_error", "The gateway failed to handle the request.")
+        }
     }
 
     /// Any error an admin route can meet, as the admin API reports it. Only a fault of the gateway
@@ -103,22 +126,13 @@ extension AdminAPIError {
             case .invalidConfiguration, .corruptRow, .shutDown: break
             }
         case let error as GatewayError:
-            switch error.kind {
-            case .invalidRequest: return .invalid(error.message)
-            case .notFound: return .notFound(error.message)
-            case .payloadTooLarge: return AdminAPIError(.contentTooLarge, type: "invalid_request", error.message)
-            case .upstreamUnavailable, .upstreamError, .overloaded, .timeout:
-                return AdminAPIError(.badGateway, type: "upstream_unavailable", error.message)
-            case .serviceUnavailable:
-                return AdminAPIError(.serviceUnavailable, type: "upstream_unavailable", error.message)
-            case .authentication, .permission, .rateLimited:
-                return AdminAPIError(error.status, type: "forbidden", error.message, headers: error.headers)
-            case .internalError: break
-            }
+            if error.kind != .internalError { return from(gatewayError: error) }
         case let error as DecodingError:
             return .invalid(error.clientMessage)
         case is NIOTooManyBytesError:
             return AdminAPIError(.contentTooLarge, type: "invalid_request", "The request body is too large.")
+        case is HTTPParserError:
+            return .invalid("The request's HTTP framing is malformed.")
         case let error as HTTPError:
             switch error.status {
             case .contentTooLarge:

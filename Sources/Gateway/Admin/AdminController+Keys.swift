@@ -149,13 +149,13 @@ extension AdminController {
     }
 
     @Sendable func getKey(_ request: Request, context: Context) async throws -> Response {
-        let id = try context.parameters.require("id")
+        let id = try Self.keyID(context)
         guard let record = try await store.apiKeys.get(id: id) else { throw Self.unknownKey(id) }
         return AdminJSON.response(AdminKeyView(record))
     }
 
     @Sendable func updateKey(_ request: Request, context: Context) async throws -> Response {
-        let id = try context.parameters.require("id")
+        let id = try Self.keyID(context)
         let fields = try await AdminJSON.decode(KeyFields.self, from: request, fields: KeyFields.names)
         guard let record = try await store.apiKeys.get(id: id) else { throw Self.unknownKey(id) }
         guard record.revokedAt == nil else {
@@ -170,7 +170,7 @@ extension AdminController {
     }
 
     @Sendable func rotateKey(_ request: Request, context: Context) async throws -> Response {
-        let id = try context.parameters.require("id")
+        let id = try Self.keyID(context)
         let now = Date()
         do {
             let issued = try await keys.rotate(id: id, by: try actor(context), from: context.remoteAddress, now: now)
@@ -181,7 +181,7 @@ extension AdminController {
     }
 
     @Sendable func revokeKey(_ request: Request, context: Context) async throws -> Response {
-        let id = try context.parameters.require("id")
+        let id = try Self.keyID(context)
         let now = Date()
         do {
             let record = try await keys.revoke(id: id, by: try actor(context), from: context.remoteAddress, now: now)
@@ -189,6 +189,15 @@ extension AdminController {
         } catch StoreError.notFound {
             throw Self.unknownKey(id)
         }
+    }
+
+    /// The key id in the URL, percent-decoded; malformed escapes are the client's mistake.
+    static func keyID(_ context: Context) throws -> String {
+        let raw = try context.parameters.require("id")
+        guard let id = raw.removingPercentEncoding, !id.isEmpty else {
+            throw AdminAPIError.invalid("The key id in the URL is not valid percent-encoding: '\(raw.prefix(100))'.")
+        }
+        return id
     }
 
     static func unknownKey(_ id: String) -> AdminAPIError {

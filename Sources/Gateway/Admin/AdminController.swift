@@ -95,15 +95,23 @@ public struct AdminController: Sendable {
         let body = try await AdminJSON.decode(LoginRequest.self, from: request, fields: ["username", "password"])
         let username = String(body.username.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().prefix(64))
         let now = Date()
+        let reservation: LoginAttemptReservation
         do {
-            try await throttle.check(username: username, address: context.remoteAddress, now: now)
+            reservation = try await throttle.reserve(username: username, address: context.remoteAddress, now: now)
         } catch let error as AdminAPIError {
             try await audit(
                 context, "login.failure", target: username, details: ["reason": "throttled"], actor: .account(username), at: now)
             throw error
         }
-        guard let account = try await store.adminAccounts.verify(username: body.username, password: body.password) else {
-            try await throttle.recordFailure(username: username, address: context.remoteAddress, now: now)
+        let verified: AdminAccountRecord?
+        do {
+            verified = try await store.adminAccounts.verify(username: body.username, password: body.password)
+        } catch {
+            try? await throttle.abandon(reservation)
+            throw error
+        }
+        guard let account = verified else {
+            // The reservation stays: it is this failure's record.
             try await audit(
                 context, "login.failure", target: username, details: ["reason": "invalid_credentials"],
                 actor: .account(username), at: now)
@@ -112,7 +120,7 @@ public struct AdminController: Sendable {
                 metadata: ["admin.username": "\(username)", "client.address": "\(context.remoteAddress ?? "unknown")"])
             throw AdminAPIError.invalidCredentials
         }
-        try await throttle.clear(username: account.username)
+        try await throttle.succeeded(username: account.username, reservation: reservation)
         try await store.adminAccounts.recordLogin(accountID: account.id, at: now)
         // A new session id at every login: a session planted before login (fixation) is worthless.
         if let previous = request.cookies[configuration.sessionCookieName]?.value, !previous.isEmpty {
@@ -229,15 +237,18 @@ public struct AdminController: Sendable {
         }
         let now = Date()
         // Guessing the current password through a stolen session is throttled like a login.
-        try await throttle.check(username: account.username, address: context.remoteAddress, now: now)
+        let reservation = try await throttle.reserve(username: account.username, address: context.remoteAddress, now: now)
         do {
             _ = try await store.adminAccounts.changePassword(
                 accountID: account.id, currentPassword: body.currentPassword, newPassword: body.newPassword, now: now)
         } catch StoreError.invalidCredentials {
-            try await throttle.recordFailure(username: account.username, address: context.remoteAddress, now: now)
             try await audit(context, "password.change.failure", target: account.username, details: ["reason": "wrong_current_password"])
             throw AdminAPIError(.badRequest, type: "invalid_credentials", "'current_password' is wrong.")
+        } catch {
+            try? await throttle.abandon(reservation)
+            throw error
         }
+        try await throttle.succeeded(username: account.username, reservation: reservation)
         let ended = try await store.sessions.deleteAll(accountID: account.id, exceptToken: session.token)
         try await audit(context, "password.change", target: account.username, details: ["other_sessions_ended": .int(ended)])
         return AdminJSON.response(PasswordChangeResponse(mustChangePassword: false, otherSessionsEnded: ended))

@@ -44,34 +44,9 @@ struct AdminOriginGuard: RouterMiddleware {
             let originHost = components.host, !originHost.isEmpty
         else { return false }
         let defaultPort = scheme == "https" ? 443 : 80
-        guard let (host, port) = splitHost(hostHeader) else { return false }
-        return unbracketed(originHost).lowercased() == host.lowercased()
+        guard let (host, port) = HostHeader.split(hostHeader) else { return false }
+        return HostHeader.unbracketed(originHost).lowercased() == host.lowercased()
             && (components.port ?? defaultPort) == (port ?? defaultPort)
-    }
-
-    /// `name`, `name:port`, `[v6]`, `[v6]:port` → (host without brackets, port).
-    static func splitHost(_ text: String) -> (String, Int?)? {
-        let text = text.trimmingCharacters(in: .whitespaces)
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            let host = String(text[text.index(after: text.startIndex)..<close])
-            let rest = text[text.index(after: close)...]
-            if rest.isEmpty { return (host, nil) }
-            guard rest.hasPrefix(":"), let port = Int(rest.dropFirst()) else { return nil }
-            return (host, port)
-        }
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        switch parts.count {
-        case 1: return (text, nil)
-        case 2:
-            guard let port = Int(parts[1]) else { return nil }
-            return (String(parts[0]), port)
-        default: return nil
-        }
-    }
-
-    static func unbracketed(_ host: String) -> String {
-        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
     }
 }
 
@@ -121,12 +96,10 @@ struct AdminAuthenticator: RouterMiddleware {
         let parts = authorization.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw AdminAPIError.invalidToken }
         let presented = parts[1].trimmingCharacters(in: .whitespaces)
-        let now = Date()
-        try await throttle.check(
-            username: LoginThrottle.tokenSubject, address: context.remoteAddress, now: now, accountScope: false)
-        // Hashing first makes the comparison independent of where the strings differ and of their lengths.
+        // The right token first, in constant time: others' failures never refuse it. Hashing first
+        // makes the comparison independent of where the strings differ and of their lengths.
         guard SecretHash.constantTimeEquals(SecretHash.sha256Hex(presented), SecretHash.sha256Hex(expected)) else {
-            try await throttle.recordFailure(username: LoginThrottle.tokenSubject, address: context.remoteAddress, now: now)
+            try await throttle.recordWrongToken(address: context.remoteAddress, now: Date())
             context.logger.warning(
                 "wrong admin token presented", metadata: ["client.address": "\(context.remoteAddress ?? "unknown")"])
             throw AdminAPIError.invalidToken

@@ -9,9 +9,11 @@ struct LoginThrottle: Sendable {
     let maxFailuresPerAddress: Int
     let window: Duration
 
-    /// The subject under which wrong admin tokens are counted; only its address scope is enforced, so
-    /// that nobody can lock automation out by guessing from elsewhere.
-    static let tokenSubject = "*admin-token*"
+    /// The subject under which wrong admin tokens from one address are counted. Token guesses are kept
+    /// apart from password logins: guessing tokens (or sending an API key to the admin API) from an
+    /// address does not lock that address out of signing in, and the correct token is checked first,
+    /// so nobody else's failures ever refuse it.
+    static func tokenSubject(address: String?) -> String { "*admin-token*@\(address ?? "unknown")" }
 
     init(attempts: LoginAttemptRepository, configuration: AdminConfiguration) {
         self.attempts = attempts
@@ -24,21 +26,36 @@ struct LoginThrottle: Sendable {
 
     func windowStart(_ now: Date) -> Date { now.addingTimeInterval(-TimeInterval(window.components.seconds)) }
 
-    /// Throws a 429 with `Retry-After` when the account or the address has used up its failures.
-    /// (The wait is the whole window: the store counts failures in it but does not say when the oldest
-    /// one leaves it.)
-    func check(username: String, address: String?, now: Date, accountScope: Bool = true) async throws {
-        let counts = try await attempts.recentFailures(username: username, address: address, since: windowStart(now))
-        if (accountScope && counts.account >= maxFailuresPerAccount) || counts.address >= maxFailuresPerAddress {
-            throw AdminAPIError.throttled(retryAfterSeconds: windowSeconds)
-        }
+    /// Counts a password attempt as a failure before its password is checked, or throws a 429 with
+    /// `Retry-After` when the account or the address has used up its failures. Attempts made at the
+    /// same time therefore cannot exceed the limit. A successful check hands the reservation back
+    /// (`succeeded`). (The wait is the whole window: the store counts failures in it but does not say
+    /// when the oldest one leaves it.)
+    func reserve(username: String, address: String?, now: Date) async throws -> LoginAttemptReservation {
+        guard let reservation = try await attempts.reserveFailure(
+            username: String(username.prefix(64)), address: address, at: now, since: windowStart(now),
+            accountLimit: maxFailuresPerAccount, addressLimit: maxFailuresPerAddress)
+        else { throw AdminAPIError.throttled(retryAfterSeconds: windowSeconds) }
+        return reservation
     }
 
-    func recordFailure(username: String, address: String?, now: Date) async throws {
-        try await attempts.recordFailure(username: String(username.prefix(64)), address: address, at: now)
+    /// Counts a wrong admin token from `address`, or throws a 429 when that address has used up its
+    /// failures.
+    func recordWrongToken(address: String?, now: Date) async throws {
+        guard try await attempts.reserveFailure(
+            username: Self.tokenSubject(address: address), address: nil, at: now, since: windowStart(now),
+            accountLimit: maxFailuresPerAddress, addressLimit: maxFailuresPerAddress) != nil
+        else { throw AdminAPIError.throttled(retryAfterSeconds: windowSeconds) }
     }
 
-    func clear(username: String) async throws {
+    /// The attempt succeeded: its reservation and the account's earlier failures no longer count.
+    func succeeded(username: String, reservation: LoginAttemptReservation) async throws {
         try await attempts.clearFailures(username: username)
+        try await attempts.release(reservation)
+    }
+
+    /// The check itself failed (not the password): the attempt was no guess.
+    func abandon(_ reservation: LoginAttemptReservation) async throws {
+        try await attempts.release(reservation)
     }
 }

@@ -60,6 +60,8 @@ public struct GatewayConfiguration: Sendable {
     public var imageFetch = ImageFetchPolicy()
     /// Admin sessions, the admin token, login throttling (see docs/admin-api.md).
     public var admin = AdminConfiguration()
+    /// Host names, connection timeouts and caps, the shutdown's drain deadline (see `ServerLimits`).
+    public var server = ServerLimits()
     public var logLevel: Logger.Level = .info
 
     public init() {}
@@ -89,7 +91,7 @@ extension GatewayConfiguration {
         "STREAM_IDLE_TIMEOUT_MS", "STREAM_PING_INTERVAL_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "OLLAMA_AUTH_HEADER",
         "REASONING_FORMAT",
         "MODEL_REFRESH_INTERVAL_S", "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
-    ] + AdminConfiguration.environmentNames
+    ] + AdminConfiguration.environmentNames + ServerLimits.environmentNames
 
     /// Reads the settings: values given as flags first, then the process environment, then `.env`.
     /// - Parameters:
@@ -152,6 +154,7 @@ extension GatewayConfiguration {
         imageFetch.maxBytes = try reader.int("IMAGE_FETCH_MAX_BYTES", default: imageFetch.maxBytes, in: 1...(1 << 34))
         imageFetch.timeout = try reader.milliseconds("IMAGE_FETCH_TIMEOUT_MS", default: 10_000)
         admin = try AdminConfiguration(reader: reader)
+        server = try ServerLimits(reader: reader)
         let level = reader.string("LOG_LEVEL", default: "info")
         guard let logLevel = Logger.Level(rawValue: level) else {
             throw ConfigurationError(

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Turns every failure of an API route into an error in that API's format with the right status.
 ///
@@ -35,7 +36,7 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .notFound:
                 return GatewayError(.notFound, error.body ?? "Not found.")
             case .methodNotAllowed:
-                return GatewayError(.invalidRequest, "Method not allowed.")
+                return GatewayError(.methodNotAllowed, "Method not allowed.")
             case .badRequest:
                 return .invalid(error.body ?? "Bad request.")
             case .unauthorized:
@@ -48,6 +49,9 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return .decoding(error)
         case is NIOTooManyBytesError:
             return GatewayError(.payloadTooLarge, "The request body is larger than this gateway accepts.")
+        case is HTTPParserError:
+            // The body's framing broke while the route read it; the connection's guard has answered.
+            return .invalid("The request's HTTP framing is malformed.")
         default:
             logger.error("request failed", metadata: ["error": "\(error)"])
             return GatewayError(.internalError, "The gateway failed to handle the request.")

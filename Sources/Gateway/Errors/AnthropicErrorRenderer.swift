@@ -16,7 +16,7 @@ public struct AnthropicErrorRenderer: ErrorRenderer {
 
     static func type(of kind: GatewayError.Kind) -> String {
         switch kind {
-        case .invalidRequest: "invalid_request_error"
+        case .invalidRequest, .methodNotAllowed, .misdirected: "invalid_request_error"
         case .authentication: "authentication_error"
         case .permission: "permission_error"
         case .notFound: "not_found_error"

@@ -15,7 +15,7 @@ public struct OpenAIErrorRenderer: ErrorRenderer {
 
     static func type(of kind: GatewayError.Kind) -> String {
         switch kind {
-        case .invalidRequest, .notFound, .payloadTooLarge: "invalid_request_error"
+        case .invalidRequest, .notFound, .methodNotAllowed, .misdirected, .payloadTooLarge: "invalid_request_error"
         case .authentication: "authentication_error"
         case .permission: "permission_error"
         case .rateLimited: "rate_limit_error"

@@ -8,6 +8,10 @@ public struct GatewayError: Error, Sendable, Equatable {
         case authentication
         case permission
         case notFound
+        /// The route exists, not with this method (405, with `Allow`).
+        case methodNotAllowed
+        /// The request names a host this gateway does not serve (421).
+        case misdirected
         case payloadTooLarge
         case rateLimited
         /// Ollama could not be reached, or answered with something that is not Ollama.
@@ -45,6 +49,8 @@ public struct GatewayError: Error, Sendable, Equatable {
         case .authentication: .unauthorized
         case .permission: .forbidden
         case .notFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
+        case .misdirected: .misdirectedRequest
         case .payloadTooLarge: .contentTooLarge
         case .rateLimited: .tooManyRequests
         case .upstreamUnavailable, .upstreamError: .badGateway

@@ -21,11 +21,15 @@ extension Response {
         _ write: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
     ) -> Response {
         ticket?.finishWithBody()
+        // The body is written after the handler (and the middleware that bound the drain) returned.
+        let drain = ShutdownDrain.current
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
                 do {
-                    try await request.body.consumeWithCancellationOnInboundClose { _ in try await write(&writer) }
+                    try await ShutdownDrain.$current.withValue(drain) {
+                        try await request.body.consumeWithCancellationOnInboundClose { _ in try await write(&writer) }
+                    }
                 } catch {
                     ticket?.finish(status: 200, cancelled: true)
                     throw error

@@ -58,7 +58,8 @@ private struct UncheckedTransfer<Value>: @unchecked Sendable {
 
 /// Runs `operation` under an overall deadline and, optionally, an idle timeout measured from the
 /// last `UpstreamActivity.touch()`. When either passes, the operation is cancelled (which cancels
-/// its upstream request) and a `.timeout` error is thrown.
+/// its upstream request) and a `.timeout` error is thrown. A graceful shutdown's drain deadline
+/// (`ShutdownDrain`) ends it the same way, with the drain's error.
 ///
 /// The HTTP client's own deadline only covers the wait for response headers; a stream can last
 /// much longer, so the gateway keeps its own clock.
@@ -69,10 +70,18 @@ func withDeadlines<Value: Sendable>(
     let activity = UpstreamActivity()
     let clock = ContinuousClock()
     let deadline = clock.now + overall
+    if ShutdownDrain.current?.isExpired == true { throw ShutdownDrain.error }
     return try await withoutActuallyEscaping(operation) { operation in
         let transfer = UncheckedTransfer(value: operation)
         return try await withThrowingTaskGroup(of: Value?.self) { group in
             group.addTask { try await transfer.value(activity) }
+            // A graceful shutdown's drain deadline ends the request like its own deadline would.
+            if let drain = ShutdownDrain.current {
+                group.addTask {
+                    try await drain.waitForDeadline()
+                    throw ShutdownDrain.error
+                }
+            }
             group.addTask {
                 while true {
                     var wake = deadline

@@ -75,7 +75,10 @@ public struct OllamaClient: Sendable {
             }
             return try JSONDecoder().decode(Answer.self, from: bytes)
         } catch {
-            throw GatewayError(.upstreamError, "Ollama at \(baseURL) sent an answer the gateway cannot read: \(error)")
+            logger.warning(
+                "Ollama sent an answer the gateway cannot read",
+                metadata: ["ollama.url": "\(baseURL)", "ollama.path": "\(path)", "error": "\(error)"])
+            throw GatewayError(.upstreamError, "Ollama sent an answer the gateway cannot read.", code: "upstream_invalid")
         }
     }
 
@@ -135,7 +138,8 @@ public struct OllamaClient: Sendable {
 
     // MARK: - Failures
 
-    /// Ollama's own error, with the status that says who is at fault.
+    /// Ollama's own error, with the status that says who is at fault. Clients never see where Ollama
+    /// is (its URL is internal); the log says it, for the operator.
     func failure(of response: HTTPClientResponse) async -> GatewayError {
         let body = (try? await response.body.collect(upTo: Self.maxErrorBody)) ?? ByteBuffer()
         let message: String =
@@ -144,51 +148,67 @@ public struct OllamaClient: Sendable {
             } else {
                 String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
             }
-        return Self.error(status: Int(response.status.code), message: message, baseURL: baseURL)
+        let error = Self.error(status: Int(response.status.code), message: message)
+        if error.kind != .invalidRequest, error.kind != .notFound {
+            logger.warning(
+                "Ollama answered with an error",
+                metadata: [
+                    "ollama.url": "\(baseURL)", "http.status": "\(response.status.code)", "error": "\(message.prefix(500))",
+                ])
+        }
+        return error
     }
 
-    static func error(status: Int, message: String, baseURL: String) -> GatewayError {
+    static func error(status: Int, message: String) -> GatewayError {
         switch status {
-        case 400:
-            return GatewayError(.invalidRequest, message.isEmpty ? "Ollama refused the request." : message)
         case 404 where message.contains("not found"):
             return GatewayError(.notFound, message, param: "model", code: "model_not_found")
         case 401, 403:
             return GatewayError(.upstreamUnavailable,
-                "Ollama at \(baseURL) refused the gateway (HTTP \(status)): check OLLAMA_URL's host against Ollama's "
-                    + "allowed hosts, or set OLLAMA_AUTH_HEADER for an Ollama behind authentication.",
+                "Ollama refused the gateway (HTTP \(status)): the operator should check OLLAMA_URL's host against "
+                    + "Ollama's allowed hosts, or set OLLAMA_AUTH_HEADER for an Ollama behind authentication.",
                 code: "upstream_refused")
-        case 503:
-            return GatewayError(.overloaded, "Ollama at \(baseURL) is busy: \(message)", code: "upstream_overloaded")
+        case 429, 503:
+            return GatewayError(.overloaded, "Ollama is busy: \(message)", code: "upstream_overloaded")
+        case 400..<500:
+            // Everything else Ollama refuses is about the request the client sent.
+            return GatewayError(.invalidRequest, message.isEmpty ? "Ollama refused the request (HTTP \(status))." : message)
+        case 500 where isRefusedFormat(message):
+            return GatewayError(.invalidRequest, message, param: "format")
         case 500...:
-            return GatewayError(.upstreamError, "Ollama at \(baseURL) failed: \(message)", code: "upstream_error")
+            return GatewayError(.upstreamError, "Ollama failed: \(message)", code: "upstream_error")
         default:
-            return GatewayError(.upstreamError, "Ollama at \(baseURL) answered HTTP \(status): \(message)",
-                code: "upstream_error")
+            return GatewayError(.upstreamError, "Ollama answered HTTP \(status): \(message)", code: "upstream_error")
         }
     }
 
-    /// A transport failure, named so an operator knows where to look.
+    /// Ollama releases before the 400 answered a `format` they cannot use with a 500; it is still the
+    /// client's mistake.
+    static func isRefusedFormat(_ message: String) -> Bool {
+        message.hasPrefix("invalid format:") || message.hasPrefix("invalid JSON schema in format")
+    }
+
+    /// A transport failure, named so an operator knows where to look (the log has Ollama's URL and
+    /// the cause; the client gets what happened, not where).
     func translate(_ error: any Error) -> any Error {
         if error is CancellationError || error is GatewayError { return error }
-        if let error = error as? HTTPClientError {
-            switch error {
-            case .deadlineExceeded:
-                return GatewayError(.timeout, "Ollama at \(baseURL) did not answer in time.", code: "upstream_timeout")
-            case .cancelled, .alreadyShutdown:
-                // The request was abandoned, or the gateway is stopping: not Ollama's failure.
-                return CancellationError()
-            case .connectTimeout:
-                return GatewayError(.upstreamUnavailable, "Ollama at \(baseURL) is unreachable (connection timed out).",
-                    code: "upstream_unreachable")
-            case .remoteConnectionClosed:
-                return GatewayError(.upstreamError, "Ollama at \(baseURL) closed the connection before answering.",
-                    code: "upstream_closed")
-            default:
-                break
-            }
+        let translated: GatewayError
+        if let error = error as? HTTPClientError, error == .cancelled || error == .alreadyShutdown {
+            // The request was abandoned, or the gateway is stopping: not Ollama's failure.
+            return CancellationError()
+        } else if let error = error as? HTTPClientError, error == .deadlineExceeded {
+            translated = GatewayError(.timeout, "Ollama did not answer in time.", code: "upstream_timeout")
+        } else if let error = error as? HTTPClientError, error == .remoteConnectionClosed {
+            translated = GatewayError(
+                .upstreamError, "Ollama closed the connection before answering.", code: "upstream_closed")
+        } else {
+            translated = GatewayError(.upstreamUnavailable, Self.unreachable(error), code: "upstream_unreachable")
         }
-        return GatewayError(.upstreamUnavailable, Self.unreachable(error), code: "upstream_unreachable")
+        // An Ollama that is down fails every request: the model refresh says so once, in plain words.
+        logger.log(
+            level: translated.kind == .upstreamUnavailable ? .debug : .warning, "Ollama request failed",
+            metadata: ["ollama.url": "\(baseURL)", "error": "\(String(describing: error))"])
+        return translated
     }
 
     /// Why Ollama cannot be reached, in plain words, and what to do about it.
@@ -211,7 +231,7 @@ public struct OllamaClient: Sendable {
             }
         }
         if let error = error as? HTTPClientError, error == .connectTimeout { return "the connection timed out" }
-        return String(describing: error)
+        return "the connection failed"
     }
 }
 

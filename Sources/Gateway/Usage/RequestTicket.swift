@@ -101,7 +101,8 @@ public final class RequestTicket: Sendable {
             state.finished = true
             state.event.status = status
             state.event.errorType = error?.kind.rawValue
-            state.event.cancelled = cancelled
+            // A request ended by the shutdown's drain deadline did not finish: it counts as cancelled.
+            state.event.cancelled = cancelled || error?.code == ShutdownDrain.errorCode
             state.event.latency = .now - started
             state.event.timeToFirstToken = state.firstToken.map { $0 - started }
             if state.event.completionTokens == 0 { state.event.completionTokens = state.producedLines }
