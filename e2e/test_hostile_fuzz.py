@@ -186,7 +186,16 @@ def _path_text(path):
 def mutate_tree(rng, tree):
     """Applies one structural mutation in place (the root may be replaced); returns (tree, description)."""
     slots = _slots(tree)
-    op = rng.choice(["replace", "replace", "replace", "delete", "add", "wrap", "stringify", "duplicate", "empty"])
+    op = rng.choice(["replace", "replace", "replace", "number", "number", "delete", "add", "wrap", "stringify",
+                     "duplicate", "empty"])
+    if op == "number":
+        # Numbers and flags are where limits, counts and durations are read: give them extra attention.
+        numeric = [slot for slot in slots if isinstance(slot[0][slot[1]], (int, float, bool, Raw))]
+        if numeric:
+            container, key, path = rng.choice(numeric)
+            container[key] = rng.choice(HOSTILE_NUMBERS)
+            return tree, f"{_path_text(path)}={_short(container[key])}"
+        op = "replace"
     if op in ("replace", "delete", "wrap", "stringify", "empty") and not slots:
         op = "add"
     if op == "replace":
@@ -286,6 +295,7 @@ class Case:
     exclusive: bool = False  # changes gateway-wide settings: runs alone, then `restore`
     restore: tuple = None  # (method, path, body) sent with the admin token after a 2xx
     session: bool = False  # authenticated by the admin session cookie and CSRF token
+    expect_success: bool = False  # an unmutated valid request: anything but a 2xx means the fuzz starts from a wrong base
 
     def describe(self, limit=300):
         if self.raw is not None:
@@ -366,7 +376,7 @@ def openai_embedding(rng, _stream):
         {"model": "sim-embed", "input": "hello"},
         {"model": "sim-embed", "input": ["a", "b", "c"], "dimensions": 8},
         {"model": "sim-embed", "input": "hello", "encoding_format": "base64", "user": "u"},
-        {"model": "sim-chat", "input": ["x"], "encoding_format": "float"},
+        {"model": "sim-embed", "input": ["x", "y"], "encoding_format": "float", "dimensions": 4},
     ]
     return json.loads(json.dumps(rng.choice(seeds)))
 
@@ -710,6 +720,26 @@ class Generator:
                                      label="raw socket"))
         return result
 
+    def valid_cases(self):
+        """Every seed request of every route as it is, both streamed and not: each must succeed, or the
+        mutations of it would test only the refusal of a request that was wrong to begin with."""
+        rng = random.Random(self.rng.random())
+        seen = set()
+        cases = []
+        for path, maker, can_stream, _ in POST_ROUTES:
+            for stream in ((False, True) if can_stream else (False,)):
+                for _ in range(25):
+                    body = encode(maker(rng, stream)).encode()
+                    if (path, body) in seen:
+                        continue
+                    seen.add((path, body))
+                    headers = [("Authorization", "Bearer " + self.api_key), ("Content-Type", "application/json")]
+                    cases.append(self._case("POST", path, body, headers, label="valid request", expect_success=True))
+        for path in GET_ROUTES:
+            cases.append(self._case("GET", path, None, [("Authorization", "Bearer " + self.api_key)],
+                                    label="valid request", expect_success=True))
+        return cases
+
     def cases(self, total):
         cases = self.raw_cases()
         makers = [(self.api_post, 70), (self.api_get, 6), (self.odd, 6), (self.admin, 18)]
@@ -731,7 +761,7 @@ class Server:
         self.args, self.env, self.name = args, env, name
         self.process = None
         self.url = None
-        self.lines = collections.deque(maxlen=60)
+        self.lines = collections.deque(maxlen=2000)
 
     def start(self):
         self.lines.clear()
@@ -764,7 +794,15 @@ class Server:
         return f"exit status {code}" if code >= 0 else f"killed by signal {-code}"
 
     def tail(self, count=12):
-        return [line[:300] for line in list(self.lines)[-count:]]
+        """The crash message and the first frames of Swift's backtrace when there is one, else the last lines."""
+        lines = list(self.lines)
+        starts = [i for i, line in enumerate(lines) if "Fatal error" in line or "Program crashed" in line]
+        if starts:
+            picked = [line.strip() for line in lines[starts[0]:] if line.strip()]
+            frames = [line for line in picked if re.match(r"\d+ .* in ", line)]
+            head = [line for line in picked[:6] if not re.match(r"\d+ ", line)]
+            return [line[:300] for line in head + frames[:count]]
+        return [line[:300] for line in lines[-count:]]
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -887,13 +925,19 @@ class Failure:
     detail: str
     response: bytes = b""
 
+    def route(self):
+        """The route with ids elided, so that one cause on many ids is one line."""
+        route = re.sub(r"/(keys|models)/[^?]+", r"/\1/{id}", self.case.path.split("?", 1)[0])
+        return f"{self.case.method} {'(raw socket) ' if self.case.raw is not None else ''}{route[:60]}"
+
+    def cause(self):
+        """Failures of one cause share kind, status and the normalised detail (numbers and addresses elided)."""
+        detail = re.sub(r"\d+", "N", self.detail)
+        detail = re.sub(r"invalid format: .*", "invalid format: …", detail)
+        return (self.kind, str(self.status), detail[:200])
+
     def signature(self):
-        """Failures of one cause share a signature: kind, method, route (ids elided) and the normalised detail."""
-        route = re.sub(r"/(keys|models)/[^/?]+", r"/\1/{id}", self.case.path.split("?", 1)[0])
-        if self.case.raw is not None:
-            route = "raw " + route[:30]
-        detail = re.sub(r"\d+", "N", self.detail)[:160]
-        return (self.kind, self.case.method, route, str(self.status), detail)
+        return self.cause() + (self.route(),)
 
 
 def _json(data):
@@ -944,6 +988,8 @@ def check(case, outcome, sim_address, failures):
         fail("hang" if outcome.timed_out else "broken response", outcome.error)
         return
     status = outcome.status
+    if case.expect_success and not 200 <= status < 300:
+        fail("valid request refused", f"status {status}: {_message_of(outcome.body)}")
     allowed_504 = status == 504 and case.body is not None and (b"request_timeout" in case.body or b"timeout_ms" in case.body)
     if status >= 500 and not allowed_504:
         fail("5xx status", f"status {status}: {_message_of(outcome.body)}")
@@ -1065,9 +1111,12 @@ class Run:
         self.failures = []
         self.session = {}
         self.restarts = 0
+        self.durations = []  # (seconds, case index, request): the slowest are printed, to keep the run fast
 
     def start_sim(self):
-        self.sim = Server([REPO_SIM_BIN, "--port", "0"], dict(os.environ), "ollama-sim").start()
+        # The crash message is enough for a simulator crash; writing its backtrace takes seconds of the budget.
+        env = dict(os.environ, SWIFT_BACKTRACE="enable=no")
+        self.sim = Server([REPO_SIM_BIN, "--port", "0"], env, "ollama-sim").start()
         self.sim_address = f"{self.sim.host}:{self.sim.port}"
 
     def start_gateway(self):
@@ -1078,14 +1127,6 @@ class Run:
         })
         self.gateway = Server([GATEWAY_BIN, "serve", "--port", "0", "--ollama-url", self.sim.url, "--data-dir",
                                self.data_dir], env, "ollama-gateway").start()
-
-    def restart_gateway(self):
-        self.gateway.stop()
-        self.restarts += 1
-        if not self.sim.alive():
-            self.start_sim()
-        self.start_gateway()
-        self.login()
 
     def admin_call(self, method, path, body=None):
         connection = http.client.HTTPConnection(self.gateway.host, self.gateway.port, timeout=30)
@@ -1117,7 +1158,9 @@ class Run:
         return outcome.status == 200
 
     def run_one(self, case):
+        started = time.monotonic()
         outcome = send(self.gateway, case, self.session)
+        self.durations.append((time.monotonic() - started, case.index, case.describe(120)))
         if case.restore and outcome.status is not None and 200 <= outcome.status < 300:
             status, body = self.admin_call(*case.restore)
             if status >= 300:
@@ -1125,29 +1168,46 @@ class Run:
                                                                                 case.restore[2]), status, "", body))
         return outcome
 
+    def dead(self):
+        return [server for server in (self.gateway, self.sim) if not server.alive()]
+
     def handle_crash(self, batch):
-        """The gateway died during `batch`: restart it and replay each request alone to find the one that kills it."""
+        """A process died during `batch`: restart and replay each request alone to find the one that kills it.
+        The simulator dying is reported too (it is this project's, and the gateway sent it the request)."""
         reported = False
-        died = f"{self.gateway.exit_description()}; last output: {self.gateway.tail()}"
-        self.restart_gateway()
+        died = "; ".join(f"{server.name} {server.exit_description()}: {server.tail()}" for server in self.dead())
+        self.restart()
         for case in batch:
-            if not self.gateway.alive():
-                self.restart_gateway()
+            if self.dead():
+                self.restart()
             outcome = self.run_one(case)
             waited = time.monotonic() + 0.5
-            while outcome.error and self.gateway.alive() and time.monotonic() < waited:
+            while outcome.error and not self.dead() and time.monotonic() < waited:
                 time.sleep(0.02)
-            if not self.gateway.alive():
-                detail = f"gateway {self.gateway.exit_description()}; last output: {self.gateway.tail()}"
-                self.failures.append(Failure("crash", case, outcome.status, detail, outcome.body))
+            dead = self.dead()
+            if dead:
+                for server in dead:
+                    kind = "crash" if server is self.gateway else "simulator crash (the gateway passed the request on)"
+                    detail = f"{server.name} {server.exit_description()}: {server.tail()}"
+                    self.failures.append(Failure(kind, case, outcome.status, detail, outcome.body))
                 reported = True
             else:
                 check(case, outcome, self.sim_address, self.failures)
         if not reported:
             for case in batch:
                 self.failures.append(Failure("crash (not reproduced alone)", case, None, died))
+        if self.dead():
+            self.restart()
+
+    def restart(self):
+        """Restarts whatever died (the gateway also when the simulator did: its Ollama URL changes)."""
+        if not self.sim.alive():
+            self.start_sim()
+            self.gateway.stop()
         if not self.gateway.alive():
-            self.restart_gateway()
+            self.restarts += 1
+            self.start_gateway()
+            self.login()
 
     def execute(self, cases, deadline, pool):
         done = 0
@@ -1163,15 +1223,12 @@ class Run:
                     batch.append(cases[position + len(batch)])
             position += len(batch)
             outcomes = list(pool.map(self.run_one, batch))
-            if not self.sim.alive():
-                pytest.fail(f"ollama-sim died ({self.sim.exit_description()}) during cases "
-                            f"{[c.index for c in batch]}: {self.sim.tail()} — a simulator bug, not the gateway's")
             if any(o.error for o in outcomes) or any(c.raw is not None for c in batch):
                 # A crash shows first as broken connections; give the process time to be reaped.
                 waited = time.monotonic() + 0.5
-                while self.gateway.alive() and time.monotonic() < waited:
+                while not self.dead() and time.monotonic() < waited:
                     time.sleep(0.02)
-            if not self.gateway.alive():
+            if self.dead():
                 self.handle_crash(batch)
             else:
                 for case, outcome in zip(batch, outcomes):
@@ -1183,22 +1240,34 @@ class Run:
                 if not self.live():
                     self.failures.append(Failure("health/live failed", batch[-1], None,
                                                  f"after case {batch[-1].index}; gateway {self.gateway.exit_description()}"))
-                    self.restart_gateway()
+                    self.gateway.stop()
+                    self.restart()
         return done
 
 
 def report(failures, limit_examples=2):
-    groups = collections.OrderedDict()
-    for failure in sorted(failures, key=lambda f: (f.kind, f.signature(), len(f.case.body or f.case.raw or b""))):
-        groups.setdefault(failure.kind, collections.OrderedDict()).setdefault(failure.signature(), []).append(failure)
+    """Failures grouped by kind, then by cause; each cause lists its routes and the shortest reproductions."""
+    kinds = collections.OrderedDict()
+    for failure in sorted(failures, key=lambda f: (f.kind, f.cause(), len(f.case.body or f.case.raw or b""))):
+        kinds.setdefault(failure.kind, collections.OrderedDict()).setdefault(failure.cause(), []).append(failure)
     lines = []
-    for kind, signatures in groups.items():
-        total = sum(len(v) for v in signatures.values())
-        lines.append(f"\n=== {kind}: {total} request(s), {len(signatures)} distinct ===")
-        for signature, members in signatures.items():
-            _, method, route, status, detail = signature
-            lines.append(f"- {method} {route} -> {status}: {detail}  ({len(members)}x)")
-            for failure in members[:limit_examples]:
+    for kind, causes in kinds.items():
+        total = sum(len(v) for v in causes.values())
+        lines.append(f"\n=== {kind}: {total} request(s), {len(causes)} distinct cause(s) ===")
+        for (_, status, detail), members in causes.items():
+            routes = collections.Counter(f.route() for f in members)
+            lines.append(f"- status {status}: {detail}")
+            lines.append(f"  {len(members)} request(s) on " + ", ".join(
+                f"{route} ({count}x)" for route, count in sorted(routes.items())))
+            shown = set()
+            examples = 0
+            for failure in members:
+                if failure.route() in shown and failure.case.raw is None:
+                    continue
+                if examples >= limit_examples and failure.case.raw is None:
+                    break
+                shown.add(failure.route())
+                examples += 1
                 lines.append(f"    case #{failure.case.index} [{failure.case.label[:150]}]")
                 lines.append(f"      request:  {failure.case.describe()}")
                 if failure.response:
@@ -1220,7 +1289,9 @@ def test_hostile_requests_never_crash_never_5xx_and_errors_keep_their_format(tmp
         status, body = run.admin_call("POST", "/admin/api/keys", json.dumps({"name": "victim"}).encode())
         assert status == 201, body
         victim = json.loads(body)["key"]["id"]
-        cases = Generator(SEED, api_key, victim).cases(CASES)
+        generator = Generator(SEED, api_key, victim)
+        valid = generator.valid_cases()
+        cases = valid + generator.cases(CASES)
 
         started = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
@@ -1232,12 +1303,16 @@ def test_hostile_requests_never_crash_never_5xx_and_errors_keep_their_format(tmp
                                         f"at the end; gateway {run.gateway.exit_description()}"))
         print(f"fuzz: {done} of {len(cases)} cases in {elapsed:.1f} s, {len(run.failures)} failure(s), "
               f"{run.restarts} gateway restart(s)")
+        for seconds, index, request in sorted(run.durations, reverse=True)[:5]:
+            print(f"  slowest: {seconds:.2f} s case #{index}: {request}")
         assert done >= min(len(cases), 200), f"only {done} cases ran within {SECONDS} s"
         if run.failures:
-            text = report(run.failures)
-            print(text)
-            pytest.fail(f"{len(run.failures)} failure(s) in {done} hostile requests (seed {SEED}); see the report above"
-                        f"\n{text[:6000]}", pytrace=False)
+            print(report(run.failures))
+            kinds = collections.Counter(f.kind for f in run.failures)
+            distinct = collections.Counter(kind for kind, *_ in {f.cause() for f in run.failures})
+            summary = "\n".join(f"  {kind}: {count} request(s), {distinct[kind]} distinct" for kind, count in kinds.items())
+            pytest.fail(f"{len(run.failures)} failure(s) in {done} hostile requests (seed {SEED}); the report with a "
+                        f"reproduction of each is in the output above\n{summary}", pytrace=False)
     finally:
         if run.gateway:
             run.gateway.stop()
