@@ -130,6 +130,16 @@ HOSTILE_STRINGS = [
     "sim-chat\u0000", "SIM-CHAT", "sim-chat:7b", "sim-embed", "registry.ollama.ai/library/sim-chat:latest",
     Raw('"\\ud800"'), Raw('"\\udc00\\ud800x"'), Raw('"\\uDFFF"'), Raw('"\\u0000"'), Raw('"\\ud83d\\ude00"'),
 ]
+# Durations and times, for the fields that hold them (keep_alive, expires_in, expires_at, since, until).
+DOMAIN_STRINGS = [
+    "9223372036854775807d", "106751991167301d", "99999999999999w", "9223372036854775807ns", "-1d", "-5m", "0s",
+    "1e400s", "1.5h", "10y", "1h1h", "d", "infinite", "9999-12-31T23:59:59Z", "+275760-09-13T00:00:00Z",
+    "0000-01-01T00:00:00Z", "2030-02-30T00:00:00Z", "2030-01-31T00:00:00+99:99", "99999-01-01T00:00:00Z",
+]
+HOSTILE_STRINGS += DOMAIN_STRINGS
+# The values every number of every seed request is set to, one at a time.
+EXTREMES = [Raw("9223372036854775807"), Raw("-9223372036854775808"), Raw("18446744073709551616"), Raw("-1")]
+DOMAIN_FIELDS = {"keep_alive", "expires_in", "expires_at"}
 HOSTILE_OTHERS = [
     None, True, False, [], {}, [None], {"": None}, [[]], [{}], {"type": None}, [1, "a", None, {}, []],
     Deep(64, "array"), Deep(600, "array"), Deep(600, "object"), Deep(20_000, "array"), Deep(20_000, "object"),
@@ -168,6 +178,12 @@ def _slots(value, path=()):
             slots.append((value, index, path + (index,)))
             slots.extend(_slots(item, path + (index,)))
     return slots
+
+
+def _lookup(tree, path):
+    for key in path:
+        tree = tree[key]
+    return tree
 
 
 def _containers(value):
@@ -295,6 +311,8 @@ class Case:
     exclusive: bool = False  # changes gateway-wide settings: runs alone, then `restore`
     restore: tuple = None  # (method, path, body) sent with the admin token after a 2xx
     session: bool = False  # authenticated by the admin session cookie and CSRF token
+    probe: "Case" = None  # a request sent after this one's change was saved, before `restore`
+    allow_timeout: bool = False  # a 504 is the documented answer (the request or a saved setting set a deadline)
     expect_success: bool = False  # an unmutated valid request: anything but a 2xx means the fuzz starts from a wrong base
 
     def describe(self, limit=300):
@@ -530,6 +548,16 @@ class Generator:
     def _case(self, method, path, body=None, headers=None, **kwargs):
         case = Case(self.count, method, path, api_of(path), body, headers or [], **kwargs)
         self.count += 1
+        if case.exclusive and case.path.startswith(("/admin/api/settings", "/admin/api/models/")) \
+                and b"ollama_url" not in (body or b""):
+            # What an administrator saved is used by the next request: one is sent before the change is undone.
+            model = "sim-code" if "/models/" in path else "sim-chat"
+            stream = self.rng.random() < 0.5
+            body_text = json.dumps({"model": model, "messages": [{"role": "user", "content": "hi"}], "stream": stream})
+            case.probe = Case(case.index, "POST", "/api/chat", "ollama", body_text.encode(),
+                              [("Authorization", "Bearer " + self.api_key), ("Content-Type", "application/json")],
+                              label=f"a chat after this was saved: {case.describe(200)}",
+                              allow_timeout=b"request_timeout" in (body or b"") or b"timeout_ms" in (body or b""))
         return case
 
     def _auth(self, path):
@@ -740,6 +768,50 @@ class Generator:
                                     label="valid request", expect_success=True))
         return cases
 
+    def boundary_cases(self, valid):
+        """Every number of every seed request set to each extreme, and every duration or time set to each hostile
+        one, one at a time: the values where conversions overflow, systematically rather than by chance."""
+        admin = [("Authorization", "Bearer " + ADMIN_TOKEN), ("Content-Type", "application/json")]
+        seeds = [(c.method, c.path, json.loads(c.body), c.headers, False, None) for c in valid if c.body]
+        seeds += [
+            ("POST", "/admin/api/keys", {"name": "b", "models": ["sim-*"], "rpm": 30, "tpm": 1000, "quota": 5000,
+                                         "max_concurrent": 2, "expires_in": "7d"}, admin, False, None),
+            ("POST", "/admin/api/keys", {"name": "b", "expires_at": "2030-01-31T00:00:00Z"}, admin, False, None),
+            ("PATCH", f"/admin/api/keys/{self.victim}", {"rpm": 5, "tpm": 5, "quota": 5, "max_concurrent": 5,
+                                                         "expires_in": "30d"}, admin, False, None),
+            ("PATCH", "/admin/api/settings", {"defaults": {"num_ctx": 4096, "keep_alive": 60, "request_timeout": 60000,
+                                                           "options": {"temperature": 0.7, "num_predict": 10}}},
+             admin, True, ("PATCH", "/admin/api/settings", b'{"defaults":null}')),
+            ("PUT", "/admin/api/models/sim-code", {"overrides": {"num_ctx": 4096, "keep_alive": "5m",
+                                                                 "request_timeout": 60000, "options": {"top_k": 5}}},
+             admin, True, ("PUT", "/admin/api/models/sim-code", b"{}")),
+        ]
+        seen = set()
+        cases = []
+        for method, path, tree, headers, exclusive, restore in seeds:
+            for index, (_, key, slot_path) in enumerate(_slots(tree)):
+                value = _lookup(tree, slot_path)
+                if isinstance(value, bool):
+                    continue
+                if isinstance(value, (int, float)):
+                    replacements = EXTREMES
+                elif key in DOMAIN_FIELDS:
+                    replacements = DOMAIN_STRINGS
+                else:
+                    continue
+                for replacement in replacements:
+                    identity = (path, tree.get("model"), _path_text(slot_path), encode(replacement))
+                    if identity in seen:
+                        continue
+                    seen.add(identity)
+                    mutated = copy.deepcopy(tree)
+                    container, last = _lookup(mutated, slot_path[:-1]), slot_path[-1]
+                    container[last] = replacement
+                    cases.append(self._case(method, path, encode(mutated).encode(), list(headers),
+                                            label=f"boundary {_path_text(slot_path)}={encode(replacement)}",
+                                            exclusive=exclusive, restore=restore))
+        return cases
+
     def cases(self, total):
         cases = self.raw_cases()
         makers = [(self.api_post, 70), (self.api_get, 6), (self.odd, 6), (self.admin, 18)]
@@ -824,6 +896,7 @@ class Outcome:
     error: str = None  # the client saw no complete response
     timed_out: bool = False
     tolerated: bool = False  # an error that is not the gateway's fault
+    probe: "Outcome" = None  # the answer to the case's probe request
 
 
 def send(server, case, session):
@@ -990,7 +1063,8 @@ def check(case, outcome, sim_address, failures):
     status = outcome.status
     if case.expect_success and not 200 <= status < 300:
         fail("valid request refused", f"status {status}: {_message_of(outcome.body)}")
-    allowed_504 = status == 504 and case.body is not None and (b"request_timeout" in case.body or b"timeout_ms" in case.body)
+    allowed_504 = status == 504 and (case.allow_timeout or (
+        case.body is not None and (b"request_timeout" in case.body or b"timeout_ms" in case.body)))
     if status >= 500 and not allowed_504:
         fail("5xx status", f"status {status}: {_message_of(outcome.body)}")
     content_type = (outcome.headers or {}).get("content-type", "")
@@ -1113,10 +1187,10 @@ class Run:
         self.restarts = 0
         self.durations = []  # (seconds, case index, request): the slowest are printed, to keep the run fast
 
-    def start_sim(self):
+    def start_sim(self, port=0):
         # The crash message is enough for a simulator crash; writing its backtrace takes seconds of the budget.
         env = dict(os.environ, SWIFT_BACKTRACE="enable=no")
-        self.sim = Server([REPO_SIM_BIN, "--port", "0"], env, "ollama-sim").start()
+        self.sim = Server([REPO_SIM_BIN, "--port", str(port)], env, "ollama-sim").start()
         self.sim_address = f"{self.sim.host}:{self.sim.port}"
 
     def start_gateway(self):
@@ -1161,12 +1235,20 @@ class Run:
         started = time.monotonic()
         outcome = send(self.gateway, case, self.session)
         self.durations.append((time.monotonic() - started, case.index, case.describe(120)))
+        outcome.probe = None
         if case.restore and outcome.status is not None and 200 <= outcome.status < 300:
+            if case.probe is not None:
+                outcome.probe = send(self.gateway, case.probe, self.session)
             status, body = self.admin_call(*case.restore)
             if status >= 300:
                 self.failures.append(Failure("restoring a setting failed", Case(-1, *case.restore[:2], "admin",
                                                                                 case.restore[2]), status, "", body))
         return outcome
+
+    def check(self, case, outcome):
+        check(case, outcome, self.sim_address, self.failures)
+        if outcome.probe is not None:
+            check(case.probe, outcome.probe, self.sim_address, self.failures)
 
     def dead(self):
         return [server for server in (self.gateway, self.sim) if not server.alive()]
@@ -1182,28 +1264,38 @@ class Run:
                 self.restart()
             outcome = self.run_one(case)
             waited = time.monotonic() + 0.5
-            while outcome.error and not self.dead() and time.monotonic() < waited:
+            while _suspect(outcome) and not self.dead() and time.monotonic() < waited:
                 time.sleep(0.02)
             dead = self.dead()
             if dead:
                 for server in dead:
                     kind = "crash" if server is self.gateway else "simulator crash (the gateway passed the request on)"
                     detail = f"{server.name} {server.exit_description()}: {server.tail()}"
+                    if case.probe is not None and outcome.status is not None and outcome.status < 300:
+                        detail += " (during the chat sent after the change was saved)"
                     self.failures.append(Failure(kind, case, outcome.status, detail, outcome.body))
                 reported = True
             else:
-                check(case, outcome, self.sim_address, self.failures)
+                self.check(case, outcome)
         if not reported:
-            for case in batch:
-                self.failures.append(Failure("crash (not reproduced alone)", case, None, died))
+            # Something earlier left a state that killed a later request (a saved value, a loaded model's expiry).
+            cases = ", ".join(f"#{c.index}" for c in batch)
+            self.failures.append(Failure("crash (not reproduced alone)", batch[0], None,
+                                         f"{died} (while cases {cases} were in flight)"))
         if self.dead():
             self.restart()
 
     def restart(self):
-        """Restarts whatever died (the gateway also when the simulator did: its Ollama URL changes)."""
+        """Restarts whatever died. The simulator comes back on its port when it can, so that the gateway keeps
+        its Ollama URL; otherwise the gateway is restarted with the new one."""
         if not self.sim.alive():
-            self.start_sim()
-            self.gateway.stop()
+            port = self.sim.port
+            try:
+                self.start_sim(port)
+            except RuntimeError:
+                self.start_sim()
+            if self.sim.port != port:
+                self.gateway.stop()
         if not self.gateway.alive():
             self.restarts += 1
             self.start_gateway()
@@ -1223,8 +1315,8 @@ class Run:
                     batch.append(cases[position + len(batch)])
             position += len(batch)
             outcomes = list(pool.map(self.run_one, batch))
-            if any(o.error for o in outcomes) or any(c.raw is not None for c in batch):
-                # A crash shows first as broken connections; give the process time to be reaped.
+            if any(_suspect(o) for o in outcomes) or any(c.raw is not None for c in batch):
+                # A crash shows first as broken connections or a 502; give the process time to be reaped.
                 waited = time.monotonic() + 0.5
                 while not self.dead() and time.monotonic() < waited:
                     time.sleep(0.02)
@@ -1232,7 +1324,7 @@ class Run:
                 self.handle_crash(batch)
             else:
                 for case, outcome in zip(batch, outcomes):
-                    check(case, outcome, self.sim_address, self.failures)
+                    self.check(case, outcome)
             done += len(batch)
             since_health += len(batch)
             if since_health >= HEALTH_EVERY:
@@ -1243,6 +1335,13 @@ class Run:
                     self.gateway.stop()
                     self.restart()
         return done
+
+
+def _suspect(outcome):
+    """An answer that a process dying would give: no complete response, or a 5xx (also of the probe)."""
+    probe = outcome.probe
+    return bool(outcome.error or (outcome.status or 0) >= 500
+                or (probe is not None and (probe.error or (probe.status or 0) >= 500)))
 
 
 def report(failures, limit_examples=2):
@@ -1268,7 +1367,7 @@ def report(failures, limit_examples=2):
                     break
                 shown.add(failure.route())
                 examples += 1
-                lines.append(f"    case #{failure.case.index} [{failure.case.label[:150]}]")
+                lines.append(f"    case #{failure.case.index} [{failure.case.label[:400]}]")
                 lines.append(f"      request:  {failure.case.describe()}")
                 if failure.response:
                     lines.append(f"      response: {failure.response[:300]!r}")
@@ -1291,7 +1390,10 @@ def test_hostile_requests_never_crash_never_5xx_and_errors_keep_their_format(tmp
         victim = json.loads(body)["key"]["id"]
         generator = Generator(SEED, api_key, victim)
         valid = generator.valid_cases()
-        cases = valid + generator.cases(CASES)
+        boundary = generator.boundary_cases(valid)
+        cases = valid + boundary + generator.cases(max(CASES - len(boundary), 0))
+        print(f"fuzz: {len(valid)} valid requests, {len(boundary)} boundary values, {len(cases) - len(valid) - len(boundary)} "
+              f"random mutations")
 
         started = time.monotonic()
         with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
