@@ -7,16 +7,27 @@ Every response must show that the gateway survived (the process is alive, `/heal
 no client mistake became a 5xx, that every error is in the format of the route's API, that every stream
 ends properly and that no error reveals the address of Ollama.
 
+The requests are: every seed request unmutated (each must succeed, or the fuzz would start from a wrong
+base); every number of every seed request, and every duration or time, set to each integer extreme in
+turn; every time/count/cursor parameter of the audit log and usage reports at each extreme; and random
+mutations (value types swapped, hostile numbers and strings, deep nesting, duplicated and missing keys,
+truncated JSON, invalid UTF-8, wrong content types, keys and methods) of the seed requests.
+
 The run is deterministic for a seed (`FUZZ_SEED`; the seed is printed) and bounded in count
-(`FUZZ_CASES`, default 3000) and time (`FUZZ_SECONDS`, default 45 s of requests). A crash is narrowed down
-to the request that caused it by replaying the requests that were in flight against a restarted
-gateway, and the run goes on; all failures are collected and printed, grouped by kind, before the test
-fails, each with a minimal reproduction (method, path, body prefix, status, response prefix).
+(`FUZZ_CASES`, default 3000) and time (`FUZZ_SECONDS`, default 45 s of requests, `FUZZ_WORKERS` at once,
+default 4). A crash or a hang is narrowed down to the request that caused it by replaying the requests of
+its batch one by one against a restarted gateway, and the run goes on; all failures are collected and
+printed, grouped by kind and cause, before the test fails, each with a minimal reproduction (method,
+path, body prefix, status, response prefix). The gateway runs without Swift backtraces, which keep a
+crashed debug build alive for seconds; `FUZZ_BACKTRACE=1` shows the crashed thread's frames instead.
 
 Nothing here sends a simulator fault option (`sim_*`): with a healthy simulator, no 5xx is acceptable.
 The only 5xx allowed is a 504 for a request that set its own deadline (`request_timeout`/`timeout_ms`).
+A simulator that dies on a value the gateway passed on is reported too, as its own kind, and restarted.
+
+Run alone: `.venv/bin/python -m pytest -q e2e/test_hostile_fuzz.py -s` (with OLLAMA_GATEWAY_BIN and
+OLLAMA_SIM_BIN set, as for the rest of the suite).
 """
-import base64
 import collections
 import concurrent.futures
 import copy
@@ -937,7 +948,7 @@ def send(server, case, session):
                 raise
             try:
                 response = connection.getresponse()
-            except (http.client.HTTPException, OSError):
+            except (http.client.HTTPException, OSError, AttributeError):  # AttributeError: http.client closed it
                 return Outcome(error=f"closed while an oversized body was sent ({type(error).__name__})", tolerated=True)
         else:
             response = connection.getresponse()
