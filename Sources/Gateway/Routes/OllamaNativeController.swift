@@ -72,7 +72,7 @@ public struct OllamaNativeController: Sendable {
 
     func generation(_ request: Request, _ context: Context, path: String) async throws -> Response {
         var request = request
-        var body = try await Self.object(from: request.collectBody(upTo: settings.maxBodyBytes))
+        var body = try await Self.requestObject(from: request.collectBody(upTo: settings.maxBodyBytes))
         let model = try await resolve(&body, context: context)
         if path == "/api/chat" {
             try model.requireGeneration()
@@ -178,7 +178,7 @@ public struct OllamaNativeController: Sendable {
 
     func embedding(_ request: Request, _ context: Context, path: String) async throws -> Response {
         var request = request
-        var body = try await Self.object(from: request.collectBody(upTo: settings.maxBodyBytes))
+        var body = try await Self.requestObject(from: request.collectBody(upTo: settings.maxBodyBytes))
         let model = try await resolve(&body, context: context)
         let parameters = try Self.applyParameters(to: &body, model: model, defaults: settings.defaults)
         body["think"] = nil
@@ -213,7 +213,7 @@ public struct OllamaNativeController: Sendable {
 
     @Sendable func show(_ request: Request, _ context: Context) async throws -> Response {
         var request = request
-        var body = try await Self.object(from: request.collectBody(upTo: settings.maxBodyBytes))
+        var body = try await Self.requestObject(from: request.collectBody(upTo: settings.maxBodyBytes))
         if body["model"] == nil, let name = body["name"] { body["model"] = name }
         body["name"] = nil
         _ = try await resolve(&body, context: context)
@@ -302,11 +302,17 @@ public struct OllamaNativeController: Sendable {
         return parameters
     }
 
+    /// A client's body: its shape checked (`JSONShapeLimits`), then read as a JSON object.
+    static func requestObject(from buffer: ByteBuffer) throws -> [String: JSONValue] {
+        try JSONWire.checkRequestShape(buffer)
+        return try object(from: buffer)
+    }
+
     static func object(from buffer: ByteBuffer) throws -> [String: JSONValue] {
         guard buffer.readableBytes > 0 else { throw GatewayError.invalid("missing request body") }
         let value: JSONValue
         do {
-            value = try JSONWire.decode(JSONValue.self, from: buffer)
+            value = try JSONWire.value(from: buffer)
         } catch {
             throw GatewayError.invalid("invalid JSON: the request body is not a JSON object")
         }

@@ -2,11 +2,13 @@ import HTTPTypes
 import Hummingbird
 
 extension Request {
-    /// The body decoded as an API request: too large is a 413, malformed a 400 naming the field.
+    /// The body decoded as an API request: too large is a 413, too deep or too many elements
+    /// (`JSONShapeLimits`) a 400 naming the limit, malformed a 400 naming the field.
     mutating func decodeAPIBody<Body: Decodable>(_ type: Body.Type, limit: Int) async throws -> Body {
         let body = try await collectBody(upTo: limit)
+        try JSONWire.checkRequestShape(body)
         do {
-            return try JSONWire.decode(type, from: body)
+            return try JSONWire.decodeRequest(type, from: body)
         } catch {
             throw GatewayError.decoding(error)
         }
