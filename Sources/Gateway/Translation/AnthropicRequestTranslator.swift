@@ -310,6 +310,7 @@ public enum AnthropicRequestTranslator {
                 return try ImageReference.base64(of: data, fetched: images, param: "\(path).source.data")
             }
             guard !data.isEmpty else { throw .invalid("'\(path).source.data' is empty.", param: "\(path).source.data") }
+            try ImageReference.checkSize(ofBase64: data, maxBytes: images.maxBytes, param: "\(path).source.data")
             return data
         case .url(let url):
             return try ImageReference.base64(of: url, fetched: images, param: "\(path).source.url")
