@@ -72,7 +72,7 @@ public struct OllamaNativeController: Sendable {
 
     func generation(_ request: Request, _ context: Context, path: String) async throws -> Response {
         var request = request
-        var body = try await Self.requestObject(from: request.collectBody(upTo: settings.maxBodyBytes))
+        var body = try await Request.read(request.collectBody(upTo: settings.maxBodyBytes)) { try Self.requestObject(from: $0) }
         let model = try await resolve(&body, context: context)
         if path == "/api/chat" {
             try model.requireGeneration()
@@ -178,7 +178,7 @@ public struct OllamaNativeController: Sendable {
 
     func embedding(_ request: Request, _ context: Context, path: String) async throws -> Response {
         var request = request
-        var body = try await Self.requestObject(from: request.collectBody(upTo: settings.maxBodyBytes))
+        var body = try await Request.read(request.collectBody(upTo: settings.maxBodyBytes)) { try Self.requestObject(from: $0) }
         let model = try await resolve(&body, context: context)
         let parameters = try Self.applyParameters(to: &body, model: model, defaults: settings.defaults)
         body["think"] = nil
@@ -213,7 +213,7 @@ public struct OllamaNativeController: Sendable {
 
     @Sendable func show(_ request: Request, _ context: Context) async throws -> Response {
         var request = request
-        var body = try await Self.requestObject(from: request.collectBody(upTo: settings.maxBodyBytes))
+        var body = try await Request.read(request.collectBody(upTo: settings.maxBodyBytes)) { try Self.requestObject(from: $0) }
         if body["model"] == nil, let name = body["name"] { body["model"] = name }
         body["name"] = nil
         _ = try await resolve(&body, context: context)
