@@ -221,10 +221,14 @@ public enum OpenAIChatRequestTranslator {
     static func toolArguments(_ arguments: String, param: String) throws(GatewayError) -> [String: JSONValue] {
         let trimmed = arguments.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty { return [:] }
-        let value: JSONValue
+        // JSON inside a string escapes the body's shape check: the same limits, then one parse.
+        let bytes = Array(trimmed.utf8)
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(trimmed.utf8))
+            try JSONShapeLimits.requestBody.check(bytes)
         } catch {
+            throw .invalid("'\(param)': \(error.message.replacingOccurrences(of: "The request body", with: "the JSON"))", param: param)
+        }
+        guard let value = bytes.withUnsafeBytes({ JSONValue.parse($0) }) else {
             throw .invalid("'\(param)' is not valid JSON: \(trimmed.prefix(80))", param: param)
         }
         guard case .object(let object) = value else {

@@ -214,6 +214,17 @@ struct HostileInputPropertyTests {
         }
     }
 
+    @Test func toolArgumentsStringsGetTheShapeLimitsToo() throws {
+        let deep = String(repeating: #"{\"a\":"#, count: 400) + "1" + String(repeating: "}", count: 400)
+        let body = #"{"model":"m","messages":[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"\#(deep)"}}]},{"role":"tool","tool_call_id":"c","content":"x"}]}"#
+        let request = try Self.decode(ChatCompletionRequest.self, body)
+        let error = #expect(throws: GatewayError.self) {
+            try OpenAIChatRequestTranslator.translate(request, model: Self.model, defaults: .init())
+        }
+        #expect(error?.param == "messages[0].tool_calls[0].function.arguments")
+        #expect(error?.message.contains("more than 64 levels deep") == true, "\(String(describing: error?.message))")
+    }
+
     static let completionBase = #"{"model":"m","prompt":"hi"}"#
     static let completionTemplates = [#"{"model":"m","prompt":$V}"#, #"{"model":"m","prompt":[$V]}"#]
         + HostileJSON.topLevel(completionBase, fields: [
