@@ -74,6 +74,7 @@ public struct OllamaNativeController: Sendable {
         var request = request
         var body = try await Request.read(request.collectBody(upTo: settings.maxBodyBytes)) { try Self.requestObject(from: $0) }
         let model = try await resolve(&body, context: context)
+        try Self.checkImageSizes(in: body, maxBytes: settings.maxImageBytes)
         if path == "/api/chat" {
             try model.requireGeneration()
             if body["tools"]?.arrayValue?.isEmpty == false { try model.require(.tools, for: "tools", param: "tools") }
@@ -280,6 +281,21 @@ public struct OllamaNativeController: Sendable {
                 throw GatewayError(.notFound, "model '\(name)' not found", param: "model", code: "model_not_found")
             }
             throw error
+        }
+    }
+
+    /// Base64 images (`images` of /api/generate, `messages[].images` of /api/chat) are held to the
+    /// limit the other routes hold inline and fetched images to.
+    static func checkImageSizes(in body: [String: JSONValue], maxBytes: Int) throws(GatewayError) {
+        func check(_ images: JSONValue?, path: String) throws(GatewayError) {
+            for (index, image) in (images?.arrayValue ?? []).enumerated() {
+                guard let base64 = image.stringValue else { continue }
+                try ImageReference.checkSize(ofBase64: base64, maxBytes: maxBytes, param: "\(path)[\(index)]")
+            }
+        }
+        try check(body["images"], path: "images")
+        for (index, message) in (body["messages"]?.arrayValue ?? []).enumerated() {
+            try check(message["images"], path: "messages[\(index)].images")
         }
     }
 

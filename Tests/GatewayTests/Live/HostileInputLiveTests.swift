@@ -193,6 +193,20 @@ struct HostileInputLiveTests {
 
             #expect(try await gateway.post("/v1/chat/completions", openAI(small)).status == .ok)
             #expect(try await gateway.post("/v1/messages", anthropic(small)).status == .ok)
+
+            // Native bodies carry plain base64: the same limit.
+            let nativeChat = { (payload: String) in
+                #"{"model":"sim-vision","stream":false,"messages":[{"role":"user","content":"What?","images":["\#(payload)"]}]}"#
+            }
+            let refusedChat = try await gateway.post("/api/chat", nativeChat(big))
+            #expect(refusedChat.status == .badRequest)
+            #expect(try json(refusedChat)["error"]?.stringValue?.contains("'messages[0].images[0]'") == true)
+            let refusedGenerate = try await gateway.post(
+                "/api/generate", #"{"model":"sim-vision","stream":false,"prompt":"What?","images":["\#(big)"]}"#)
+            #expect(refusedGenerate.status == .badRequest)
+            #expect(try json(refusedGenerate)["error"]?.stringValue?.contains("IMAGE_FETCH_MAX_BYTES") == true)
+            #expect(try await gateway.post("/api/chat", nativeChat(small)).status == .ok)
+            #expect(gateway.upstreamRequests("/api/generate").isEmpty)
         }
     }
 }
