@@ -1,4 +1,5 @@
 import Foundation
+import GatewayAPI
 
 /// Decoding exactly as Go's `base64.StdEncoding` does, so a bad image fails with the same message and
 /// byte offset as Ollama (`illegal base64 data at input byte 4` for a `data:` URL).
@@ -70,7 +71,7 @@ enum GoBase64 {
     }
 }
 
-/// `keep_alive` as Ollama reads it: seconds as a number, or a Go duration string (`"5m"`, `"1h30m"`, `"-1"`).
+/// `keep_alive` as Ollama reads it: seconds as a number, or a Go duration string (`"5m"`, `"1h30m"`, `"-1s"`).
 /// Negative means forever.
 enum KeepAlive: Equatable {
     case duration(Duration)
@@ -85,14 +86,25 @@ enum KeepAlive: Equatable {
     static func parse(_ value: JSONValueLike) throws(Invalid) -> KeepAlive {
         switch value {
         case .number(let seconds):
-            return seconds < 0 ? .forever : .duration(.nanoseconds(Int64((seconds * 1e9).rounded(.towardZero))))
+            // Go would wrap the int64 conversion of an out-of-range number; refusing it is what a client can act on.
+            guard let parsed = OllamaKeepAlive.seconds(seconds) else {
+                throw Invalid(message: "keep_alive \(seconds) seconds is out of range for a duration")
+            }
+            return KeepAlive(parsed)
         case .string(let text):
-            guard let nanos = parseGoDuration(text) else {
+            guard let parsed = OllamaKeepAlive.duration(text) else {
                 throw Invalid(message: "time: invalid duration \(goQuote(text))")
             }
-            return nanos < 0 ? .forever : .duration(.nanoseconds(nanos))
+            return KeepAlive(parsed)
         case .other(let goType):
             throw Invalid(message: "Unsupported type: '\(goType)'")
+        }
+    }
+
+    init(_ parsed: OllamaKeepAlive) {
+        switch parsed {
+        case .nanoseconds(let nanoseconds): self = .duration(.nanoseconds(nanoseconds))
+        case .forever: self = .forever
         }
     }
 
@@ -104,41 +116,6 @@ enum KeepAlive: Equatable {
     }
 
     var isZero: Bool { self == .duration(.zero) }
-
-    /// Go's `time.ParseDuration`, in nanoseconds.
-    static func parseGoDuration(_ text: String) -> Int64? {
-        var chars = Array(text.unicodeScalars)
-        var negative = false
-        if let first = chars.first, first == "-" || first == "+" {
-            negative = first == "-"
-            chars.removeFirst()
-        }
-        if chars.count == 1, chars[0] == "0" { return 0 }
-        if chars.isEmpty { return nil }
-        let units: [String: Double] = [
-            "ns": 1, "us": 1e3, "µs": 1e3, "μs": 1e3, "ms": 1e6, "s": 1e9, "m": 60e9, "h": 3600e9,
-        ]
-        var total = 0.0
-        var index = 0
-        while index < chars.count {
-            var number = ""
-            while index < chars.count, chars[index].properties.numericType != nil || chars[index] == "." {
-                guard chars[index].isASCII else { return nil }
-                number.unicodeScalars.append(chars[index])
-                index += 1
-            }
-            guard !number.isEmpty, number != ".", let value = Double(number) else { return nil }
-            var unit = ""
-            while index < chars.count, chars[index] != ".", !(chars[index].isASCII && chars[index].properties.numericType != nil) {
-                unit.unicodeScalars.append(chars[index])
-                index += 1
-            }
-            guard let scale = units[unit] else { return nil }
-            total += value * scale
-        }
-        guard total <= Double(Int64.max) else { return nil }
-        return negative ? -Int64(total) : Int64(total)
-    }
 }
 
 /// Go's `%q` for the strings Ollama quotes in its messages.

@@ -86,10 +86,14 @@ enum RequestDecoding {
     /// Parses and checks a body; returns the JSON object.
     static func parse(_ bytes: [UInt8], as shape: GoField) throws(OllamaAPIError) -> [String: JSONValue] {
         guard bytes.contains(where: { !isJSONSpace($0) }) else { throw .badRequest("missing request body") }
-        let value: JSONValue
+        // Ollama's decoder stops at 10,000 levels; the simulator runs inside the gateway's demo process,
+        // so it refuses, as the gateway does, bodies whose shape alone would cost seconds to decode.
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+            try JSONShapeLimits.requestBody.check(bytes)
         } catch {
+            throw .badRequest(error.message)
+        }
+        guard let value = bytes.withUnsafeBytes({ JSONValue.parse($0) }) else {
             throw .badRequest(syntaxErrorMessage(bytes))
         }
         guard case .object(let object) = value else {
@@ -102,7 +106,8 @@ enum RequestDecoding {
     /// Decodes a checked body into a wire type.
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(OllamaAPIError) -> T {
         do {
-            return try JSONDecoder().decode(T.self, from: Data(bytes))
+            let data = Data(bytes)
+            return try JSONDecoder.withParsedTree(of: data).decode(T.self, from: data)
         } catch {
             throw .badRequest("json: \(error)")
         }
@@ -276,8 +281,10 @@ struct RequestOptions: Sendable {
                 result.stop = stops
             }
         }
-        result.numCtx = options["num_ctx"]?.doubleValue.map { Int($0) }
-        result.numPredict = options["num_predict"]?.doubleValue.map { Int($0) }
+        // Converted without trapping: a number beyond Int saturates (a huge `num_predict` is as unbounded
+        // as -1), and a context below 4 tokens is raised to 4, as Ollama's scheduler does.
+        result.numCtx = options["num_ctx"]?.saturatingIntValue.map { max($0, minimumContext) }
+        result.numPredict = options["num_predict"]?.saturatingIntValue
 
         if let fault = options["sim_fault"], !fault.isNull {
             guard let name = fault.stringValue, let parsed = SimulatedFault(rawValue: name) else {
@@ -288,19 +295,26 @@ struct RequestOptions: Sendable {
         result.delay = try milliseconds(options["sim_delay_ms"], key: "sim_delay_ms")
         result.tokenInterval = try milliseconds(options["sim_token_interval_ms"], key: "sim_token_interval_ms")
         result.faultAfter = try nonNegativeInt(options["sim_fault_after"], key: "sim_fault_after")
-        result.answerTokens = try nonNegativeInt(options["sim_tokens"], key: "sim_tokens")
+        result.answerTokens = try nonNegativeInt(options["sim_tokens"], key: "sim_tokens", maximum: maximumAnswerTokens)
         return result
     }
+
+    /// The smallest context Ollama's scheduler runs a model with.
+    static let minimumContext = 4
+    /// Bounds on the simulator's own knobs, so a request cannot make it allocate or wait without end.
+    static let maximumAnswerTokens = 1_000_000
+    static let maximumDelayMilliseconds = 86_400_000.0
 
     private static func internalError(_ message: String) -> OllamaAPIError {
         .init(status: .internalServerError, message: message)
     }
 
-    private static func nonNegativeInt(_ value: JSONValue?, key: String) throws(OllamaAPIError) -> Int? {
+    private static func nonNegativeInt(_ value: JSONValue?, key: String, maximum: Int = .max) throws(OllamaAPIError) -> Int? {
         guard let value, !value.isNull else { return nil }
         guard let number = value.intValue, number >= 0 else {
             throw .badRequest("\(key) must be a non-negative integer")
         }
+        guard number <= maximum else { throw .badRequest("\(key) must be at most \(maximum)") }
         return number
     }
 
@@ -308,6 +322,9 @@ struct RequestOptions: Sendable {
         guard let value, !value.isNull else { return nil }
         guard let number = value.doubleValue, number >= 0 else {
             throw .badRequest("\(key) must be a non-negative number of milliseconds")
+        }
+        guard number <= maximumDelayMilliseconds else {
+            throw .badRequest("\(key) must be at most \(Int(maximumDelayMilliseconds)) milliseconds (one day)")
         }
         return .microseconds(Int64(number * 1000))
     }

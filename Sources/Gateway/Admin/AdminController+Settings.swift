@@ -244,15 +244,8 @@ extension AdminController {
                 "Unknown query parameter '\(name.prefix(100))'; expected \(Self.auditQueryNames.sorted().joined(separator: ", ")).")
         }
         var query = AuditQuery()
-        func time(_ name: String) throws -> Date? {
-            guard let text = parameters.get(name), !text.isEmpty else { return nil }
-            guard let date = Timestamps.parse(text) else {
-                throw AdminAPIError.invalid("'\(name)' must be an RFC 3339 time or Unix seconds.")
-            }
-            return date
-        }
-        query.since = try time("since")
-        query.until = try time("until")
+        query.since = try Timestamps.queryParameter("since", in: parameters)
+        query.until = try Timestamps.queryParameter("until", in: parameters)
         query.actor = parameters.get("actor").flatMap { $0.isEmpty ? nil : $0 }
         query.action = parameters.get("action").flatMap { $0.isEmpty ? nil : $0 }
         if let kind = parameters.get("actor_kind"), !kind.isEmpty {

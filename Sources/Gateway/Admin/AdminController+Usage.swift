@@ -31,15 +31,8 @@ extension AdminController {
                 throw AdminAPIError.invalid(
                     "Unknown query parameter '\(name.prefix(100))'; expected \(allowed.sorted().joined(separator: ", ")).")
             }
-            func time(_ name: String) throws -> Date? {
-                guard let text = parameters.get(name), !text.isEmpty else { return nil }
-                guard let date = Timestamps.parse(text) else {
-                    throw AdminAPIError.invalid("'\(name)' must be an RFC 3339 time or Unix seconds.")
-                }
-                return date
-            }
-            to = try time("until") ?? Date()
-            from = try time("since") ?? to.addingTimeInterval(-86_400)
+            to = try Timestamps.queryParameter("until", in: parameters) ?? Date()
+            from = try Timestamps.queryParameter("since", in: parameters) ?? to.addingTimeInterval(-86_400)
             guard from < to else { throw AdminAPIError.invalid("'since' must be before 'until'.") }
             filter = UsageFilter(
                 keyID: parameters.get("key").flatMap { $0.isEmpty ? nil : $0 },

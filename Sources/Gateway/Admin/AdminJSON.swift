@@ -1,5 +1,6 @@
 import Foundation
 import GatewayAPI
+import GatewayStore
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -68,14 +69,32 @@ public enum Timestamps {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
-    /// RFC 3339 with or without fractional seconds, or Unix seconds.
+    /// RFC 3339 with or without fractional seconds, or Unix seconds; nil for anything else, and for a
+    /// time outside the years 1 to 9999 (`StoredTimeRange`), which no stored row has and whose
+    /// milliseconds could overflow.
     public static func parse(_ text: String) -> Date? {
+        guard let date = parseAnyYear(text), StoredTimeRange.dates.contains(date) else { return nil }
+        return date
+    }
+
+    private static func parseAnyYear(_ text: String) -> Date? {
         let text = text.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(text), text.allSatisfy({ $0.isNumber || $0 == "." }) {
+        if let seconds = Double(text), seconds.isFinite, text.allSatisfy({ $0.isNumber || $0 == "." }) {
             return Date(timeIntervalSince1970: seconds)
         }
         if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
         return try? Date.ISO8601FormatStyle().parse(text)
+    }
+
+    /// A time query parameter of the admin API (`since`, `until`): absent or empty is nil, anything
+    /// that is not a time in range is a 400 naming the parameter.
+    static func queryParameter(_ name: String, in parameters: Parameters) throws -> Date? {
+        guard let text = parameters.get(name), !text.isEmpty else { return nil }
+        guard let date = parse(text) else {
+            throw AdminAPIError.invalid(
+                "'\(name)' must be an RFC 3339 time or Unix seconds, between the years 1 and 9999.")
+        }
+        return date
     }
 }
 

@@ -40,8 +40,11 @@ public struct GatewayConfiguration: Sendable {
     public var demo = false
     public var demoSimulatorPort = 11435
 
-    /// Largest request body accepted (413 beyond).
-    public var maxBodyBytes = 32 * 1024 * 1024
+    /// Largest request body accepted (413 beyond). 16 MiB holds a long agent conversation (200k
+    /// tokens are under 1 MB of text) with several photos inline: a 5 MB photo is 6.7 MB of base64,
+    /// and Ollama's vision models scale every image down to one or two megapixels anyway. Each byte
+    /// accepted is decoded into several, so the limit bounds the memory one request can take.
+    public var maxBodyBytes = 16 * 1024 * 1024
     /// Overall deadline of a request unless the request or a model override says otherwise.
     public var requestTimeout: Duration = .seconds(600)
     /// A stream whose upstream sends nothing for this long is ended with a timeout error.

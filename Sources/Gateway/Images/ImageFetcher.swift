@@ -22,17 +22,21 @@ public struct ImageFetcher: Sendable {
         self.logger = logger
     }
 
-    /// Fetches every URL (concurrently) and returns each image as plain base64.
+    /// Fetches every URL (concurrently) and returns each image as plain base64, with the size limit
+    /// that inline images are then held to.
     /// - Parameter params: the request field of each URL, for error messages.
-    public func fetchAll(_ urls: [String], params: [String: String] = [:]) async throws -> [String: String] {
-        try await withThrowingTaskGroup(of: (String, String).self) { group in
+    public func fetchAll(_ urls: [String], params: [String: String] = [:]) async throws -> FetchedImages {
+        var images = FetchedImages(maxBytes: policy.maxBytes)
+        guard !urls.isEmpty else { return images }
+        images.byURL = try await withThrowingTaskGroup(of: (String, String).self) { group in
             for url in urls {
                 group.addTask { (url, try await fetch(url, param: params[url])) }
             }
-            var images: [String: String] = [:]
-            for try await (url, image) in group { images[url] = image }
-            return images
+            var fetched: [String: String] = [:]
+            for try await (url, image) in group { fetched[url] = image }
+            return fetched
         }
+        return images
     }
 
     /// One image as base64, or a 400 that says why it could not be used. The timeout covers the

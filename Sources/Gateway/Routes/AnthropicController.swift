@@ -54,7 +54,7 @@ public struct AnthropicController: Sendable {
         try context.authorize(model)
         try Self.checkCapabilities(of: model, for: messages)
         let remote = AnthropicRequestTranslator.remoteImages(in: messages)
-        let fetched = remote.urls.isEmpty ? [:] : try await images.fetchAll(remote.urls, params: remote.params)
+        let fetched = try await images.fetchAll(remote.urls, params: remote.params)
         let plan = try AnthropicRequestTranslator.translate(
             messages, model: model, defaults: settings.defaults, images: fetched, requireMaxTokens: requireMaxTokens)
         return Prepared(

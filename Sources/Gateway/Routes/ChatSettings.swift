@@ -5,6 +5,8 @@ public struct ChatSettings: Sendable {
     public var streamIdleTimeout: Duration
     public var streamPingInterval: Duration
     public var maxBodyBytes: Int
+    /// The largest image, decoded, a request may carry inline (`IMAGE_FETCH_MAX_BYTES`).
+    public var maxImageBytes: Int
 
     public init(configuration: GatewayConfiguration, runtime: RuntimeSettings) {
         self.runtime = runtime
@@ -12,6 +14,7 @@ public struct ChatSettings: Sendable {
         self.streamIdleTimeout = configuration.streamIdleTimeout
         self.streamPingInterval = configuration.streamPingInterval
         self.maxBodyBytes = configuration.maxBodyBytes
+        self.maxImageBytes = configuration.imageFetch.maxBytes
     }
 
     /// Parameters applied when neither the request nor a model override sets them.

@@ -73,8 +73,9 @@ public struct OllamaNativeController: Sendable {
     func generation(_ request: Request, _ context: Context, path: String) async throws -> Response {
         var request = request
         let received = try await request.collectBody(upTo: settings.maxBodyBytes)
-        var body = try Self.object(from: received)
+        var body = try await Request.read(received) { try Self.requestObject(from: $0) }
         let model = try await resolve(&body, context: context)
+        try Self.checkImageSizes(in: body, maxBytes: settings.maxImageBytes)
         if path == "/api/chat" {
             try model.requireGeneration()
             if body["tools"]?.arrayValue?.isEmpty == false { try model.require(.tools, for: "tools", param: "tools") }
@@ -181,7 +182,7 @@ public struct OllamaNativeController: Sendable {
     func embedding(_ request: Request, _ context: Context, path: String) async throws -> Response {
         var request = request
         let received = try await request.collectBody(upTo: settings.maxBodyBytes)
-        var body = try Self.object(from: received)
+        var body = try await Request.read(received) { try Self.requestObject(from: $0) }
         let model = try await resolve(&body, context: context)
         let parameters = try Self.applyParameters(to: &body, model: model, defaults: settings.defaults)
         try context.reserveTokens(
@@ -218,7 +219,7 @@ public struct OllamaNativeController: Sendable {
 
     @Sendable func show(_ request: Request, _ context: Context) async throws -> Response {
         var request = request
-        var body = try await Self.object(from: request.collectBody(upTo: settings.maxBodyBytes))
+        var body = try await Request.read(request.collectBody(upTo: settings.maxBodyBytes)) { try Self.requestObject(from: $0) }
         if body["model"] == nil, let name = body["name"] { body["model"] = name }
         body["name"] = nil
         _ = try await resolve(&body, context: context)
@@ -288,6 +289,21 @@ public struct OllamaNativeController: Sendable {
         }
     }
 
+    /// Base64 images (`images` of /api/generate, `messages[].images` of /api/chat) are held to the
+    /// limit the other routes hold inline and fetched images to.
+    static func checkImageSizes(in body: [String: JSONValue], maxBytes: Int) throws(GatewayError) {
+        func check(_ images: JSONValue?, path: String) throws(GatewayError) {
+            for (index, image) in (images?.arrayValue ?? []).enumerated() {
+                guard let base64 = image.stringValue else { continue }
+                try ImageReference.checkSize(ofBase64: base64, maxBytes: maxBytes, param: "\(path)[\(index)]")
+            }
+        }
+        try check(body["images"], path: "images")
+        for (index, message) in (body["messages"]?.arrayValue ?? []).enumerated() {
+            try check(message["images"], path: "messages[\(index)].images")
+        }
+    }
+
     /// Merges the request's own controls with the model's overrides and the defaults, in Ollama's
     /// format, and writes the result back into the body. Gateway-only controls never go upstream.
     static func applyParameters(to body: inout [String: JSONValue], model: ResolvedModel, defaults: ParameterLayer)
@@ -307,11 +323,17 @@ public struct OllamaNativeController: Sendable {
         return parameters
     }
 
+    /// A client's body: its shape checked (`JSONShapeLimits`), then read as a JSON object.
+    static func requestObject(from buffer: ByteBuffer) throws -> [String: JSONValue] {
+        try JSONWire.checkRequestShape(buffer)
+        return try object(from: buffer)
+    }
+
     static func object(from buffer: ByteBuffer) throws -> [String: JSONValue] {
         guard buffer.readableBytes > 0 else { throw GatewayError.invalid("missing request body") }
         let value: JSONValue
         do {
-            value = try JSONWire.decode(JSONValue.self, from: buffer)
+            value = try JSONWire.value(from: buffer)
         } catch {
             throw GatewayError.invalid("invalid JSON: the request body is not a JSON object")
         }

@@ -41,7 +41,7 @@ public struct OpenAIController: Sendable {
         try context.authorize(model)
         try Self.checkCapabilities(of: model, for: chat)
         let remote = OpenAIChatRequestTranslator.remoteImages(in: chat)
-        let fetched = remote.urls.isEmpty ? [:] : try await images.fetchAll(remote.urls, params: remote.params)
+        let fetched = try await images.fetchAll(remote.urls, params: remote.params)
         var plan = try OpenAIChatRequestTranslator.translate(chat, model: model, defaults: settings.defaults, images: fetched)
         try context.reserveTokens(promptBytes: request.declaredBodyBytes, parameters: plan.parameters, model: model)
         var finalStyle = style

@@ -1,15 +1,35 @@
 import HTTPTypes
 import Hummingbird
+import NIOCore
+import NIOPosix
 
 extension Request {
-    /// The body decoded as an API request: too large is a 413, malformed a 400 naming the field.
-    mutating func decodeAPIBody<Body: Decodable>(_ type: Body.Type, limit: Int) async throws -> Body {
+    /// The body decoded as an API request: too large is a 413, too deep or too many elements
+    /// (`JSONShapeLimits`) a 400 naming the limit, malformed a 400 naming the field.
+    mutating func decodeAPIBody<Body: Decodable & Sendable>(_ type: Body.Type, limit: Int) async throws -> Body {
         let body = try await collectBody(upTo: limit)
-        do {
-            return try JSONWire.decode(type, from: body)
-        } catch {
-            throw GatewayError.decoding(error)
+        return try await Self.read(body) { body in
+            try JSONWire.checkRequestShape(body)
+            do {
+                return try JSONWire.decodeRequest(Body.self, from: body)
+            } catch {
+                throw GatewayError.decoding(error)
+            }
         }
+    }
+
+    /// Bodies larger than this are read on NIO's thread pool.
+    static let readOffTheSharedThreadsAbove = 64 * 1024
+
+    /// Reads a large body on NIO's thread pool rather than on the few threads all requests' tasks
+    /// share (one per core): a handful of large bodies would otherwise hold them all, and nothing
+    /// else — `/health/live` included — would run until they were read. A small body is read in
+    /// place: the hop would cost more than the reading.
+    static func read<Value: Sendable>(
+        _ body: ByteBuffer, _ reading: @escaping @Sendable (ByteBuffer) throws -> Value
+    ) async throws -> Value {
+        guard body.readableBytes > readOffTheSharedThreadsAbove else { return try reading(body) }
+        return try await NIOThreadPool.singleton.runIfActive { try reading(body) }
     }
 }
 

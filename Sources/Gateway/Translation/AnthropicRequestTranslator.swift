@@ -70,12 +70,12 @@ public enum AnthropicRequestTranslator {
         var layer = try ParameterLayer(ollamaStyle: request.ollamaControls)
         if let maxTokens = request.maxTokens {
             guard maxTokens > 0 else { throw .invalid("'max_tokens' must be at least 1.", param: "max_tokens") }
-            layer.options["num_predict"] = .int(maxTokens)
+            try layer.setOption("num_predict", .int(maxTokens), param: "max_tokens")
         } else if requireMaxTokens {
             throw .invalid("'max_tokens' is required.", param: "max_tokens")
         }
-        if let value = request.temperature { layer.options["temperature"] = .double(value) }
-        if let value = request.topP { layer.options["top_p"] = .double(value) }
+        if let value = request.temperature { try layer.setOption("temperature", .double(value), param: "temperature") }
+        if let value = request.topP { try layer.setOption("top_p", .double(value), param: "top_p") }
         if let value = request.topK { layer.options["top_k"] = .int(value) }
         layer.think = try think(request.thinking, controlsThink: layer.think)
         return layer
@@ -310,6 +310,7 @@ public enum AnthropicRequestTranslator {
                 return try ImageReference.base64(of: data, fetched: images, param: "\(path).source.data")
             }
             guard !data.isEmpty else { throw .invalid("'\(path).source.data' is empty.", param: "\(path).source.data") }
+            try ImageReference.checkSize(ofBase64: data, maxBytes: images.maxBytes, param: "\(path).source.data")
             return data
         case .url(let url):
             return try ImageReference.base64(of: url, fetched: images, param: "\(path).source.url")

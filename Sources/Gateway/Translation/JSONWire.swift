@@ -19,6 +19,32 @@ enum JSONWire {
     static func decode<Value: Decodable>(_ type: Value.Type, from buffer: ByteBuffer) throws -> Value {
         try JSONDecoder().decode(type, from: buffer)
     }
+
+    /// A client's request body as a wire type; its free-form parts (tool schemas, arguments, options)
+    /// come from one parse of the body instead of kind-by-kind guessing (see `JSONValue.parse`).
+    static func decodeRequest<Value: Decodable>(_ type: Value.Type, from buffer: ByteBuffer) throws -> Value {
+        let data = Data(buffer.readableBytesView)
+        return try JSONDecoder.withParsedTree(of: data).decode(type, from: data)
+    }
+
+    /// Any JSON document as a tree: parsed in one pass, or Foundation's error when it is not JSON.
+    static func value(from buffer: ByteBuffer) throws -> JSONValue {
+        if let tree = buffer.withUnsafeReadableBytes({ JSONValue.parse($0) }) { return tree }
+        return try JSONDecoder().decode(JSONValue.self, from: buffer)
+    }
+
+    /// Refuses a client's body whose shape alone would make decoding costly, before decoding it.
+    static func checkRequestShape(_ buffer: ByteBuffer, limits: JSONShapeLimits = .requestBody) throws(GatewayError) {
+        let exceeded = buffer.withUnsafeReadableBytes { bytes -> JSONShapeLimits.Exceeded? in
+            do throws(JSONShapeLimits.Exceeded) {
+                try limits.check(bytes)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let exceeded { throw GatewayError(.invalidRequest, exceeded.message, code: "request_too_complex") }
+    }
 }
 
 extension JSONWire {

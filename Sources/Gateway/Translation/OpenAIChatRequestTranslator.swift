@@ -9,8 +9,26 @@ public struct UpstreamChatPlan: Sendable {
     public var model: ResolvedModel
 }
 
-/// Images given as `http(s)` URLs, fetched before translation (translation itself does no I/O).
-public typealias FetchedImages = [String: String]
+/// Images given as `http(s)` URLs, fetched before translation (translation itself does no I/O), and
+/// the size limit inline images (`data:` URLs, base64 sources) are held to, the same as fetched ones.
+public struct FetchedImages: Sendable, ExpressibleByDictionaryLiteral {
+    /// Plain base64 of each fetched URL.
+    public var byURL: [String: String]
+    /// The largest image accepted, in decoded bytes (`IMAGE_FETCH_MAX_BYTES`).
+    public var maxBytes: Int
+
+    public init(byURL: [String: String] = [:], maxBytes: Int) {
+        self.byURL = byURL
+        self.maxBytes = maxBytes
+    }
+
+    /// Fetched images under the default limit (tests and callers without a policy).
+    public init(dictionaryLiteral elements: (String, String)...) {
+        self.init(byURL: Dictionary(elements, uniquingKeysWith: { _, last in last }), maxBytes: ImageFetchPolicy().maxBytes)
+    }
+
+    public subscript(url: String) -> String? { byURL[url] }
+}
 
 /// OpenAI `/v1/chat/completions` request → Ollama `/api/chat` request. Pure: no I/O, no HTTP.
 public enum OpenAIChatRequestTranslator {
@@ -203,10 +221,14 @@ public enum OpenAIChatRequestTranslator {
     static func toolArguments(_ arguments: String, param: String) throws(GatewayError) -> [String: JSONValue] {
         let trimmed = arguments.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty { return [:] }
-        let value: JSONValue
+        // JSON inside a string escapes the body's shape check: the same limits, then one parse.
+        let bytes = Array(trimmed.utf8)
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(trimmed.utf8))
+            try JSONShapeLimits.requestBody.check(bytes)
         } catch {
+            throw .invalid("'\(param)': \(error.message.replacingOccurrences(of: "The request body", with: "the JSON"))", param: param)
+        }
+        guard let value = bytes.withUnsafeBytes({ JSONValue.parse($0) }) else {
             throw .invalid("'\(param)' is not valid JSON: \(trimmed.prefix(80))", param: param)
         }
         guard case .object(let object) = value else {
@@ -231,6 +253,7 @@ enum ImageReference {
             }
             let payload = url[url.index(after: comma)...]
             guard !payload.isEmpty else { throw .invalid("The data URL in '\(param)' is empty.", param: param) }
+            try checkSize(ofBase64: payload, maxBytes: fetched.maxBytes, param: param)
             return String(payload)
         }
         if isRemote(url) {
@@ -240,5 +263,16 @@ enum ImageReference {
             return image
         }
         throw .invalid("'\(param)' must be a data URL or an http(s) URL.", param: param)
+    }
+
+    /// An inline image is held to the limit a fetched one is: its decoded size, from the base64 length
+    /// (3 bytes per 4 characters), without decoding it.
+    static func checkSize(ofBase64 payload: some StringProtocol, maxBytes: Int, param: String) throws(GatewayError) {
+        let decodedBytes = payload.utf8.count / 4 * 3
+        if decodedBytes > maxBytes {
+            throw .invalid(
+                "The image in '\(param)' is larger than \(maxBytes) bytes, the gateway's limit (IMAGE_FETCH_MAX_BYTES).",
+                param: param)
+        }
     }
 }

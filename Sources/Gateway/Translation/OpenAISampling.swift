@@ -17,13 +17,17 @@ struct OpenAISampling {
     func apply(to layer: inout ParameterLayer) throws(GatewayError) {
         if let maxTokens {
             guard maxTokens > 0 else { throw .invalid("'\(maxTokensParam)' must be at least 1.", param: maxTokensParam) }
-            layer.options["num_predict"] = .int(maxTokens)
+            try layer.setOption("num_predict", .int(maxTokens), param: maxTokensParam)
         }
-        if let temperature { layer.options["temperature"] = .double(temperature) }
-        if let topP { layer.options["top_p"] = .double(topP) }
+        if let temperature { try layer.setOption("temperature", .double(temperature), param: "temperature") }
+        if let topP { try layer.setOption("top_p", .double(topP), param: "top_p") }
         if let seed { layer.options["seed"] = .int(seed) }
-        if let frequencyPenalty { layer.options["frequency_penalty"] = .double(frequencyPenalty) }
-        if let presencePenalty { layer.options["presence_penalty"] = .double(presencePenalty) }
+        if let frequencyPenalty {
+            try layer.setOption("frequency_penalty", .double(frequencyPenalty), param: "frequency_penalty")
+        }
+        if let presencePenalty {
+            try layer.setOption("presence_penalty", .double(presencePenalty), param: "presence_penalty")
+        }
         if let stop { layer.options["stop"] = .array(stop.sequences.map(JSONValue.string)) }
     }
 }

@@ -76,18 +76,15 @@ extension ParameterLayer {
                     throw .invalid("'\(param)' must be an object of Ollama options.", param: param)
                 }
                 for (option, optionValue) in nested {
-                    try Self.checkOption(option, optionValue, param: "\(param).\(option)")
+                    let checked = try Self.checkedOption(option, optionValue, param: "\(param).\(option)")
                     // An option given at the top level is more specific than the same one inside `options`.
                     let alsoAtTopLevel = controls[option] != nil && OllamaControlKey.optionNames.contains(option)
-                    if !alsoAtTopLevel { options[option] = optionValue }
+                    if !alsoAtTopLevel { options[option] = checked }
                 }
             case "think":
                 think = try Self.think(from: value, param: param)
             case "keep_alive":
-                switch value {
-                case .string, .int, .double: keepAlive = value
-                default: throw .invalid("'\(param)' must be a duration string like \"5m\" or a number of seconds.", param: param)
-                }
+                keepAlive = try Self.keepAlive(value, param: param)
             case "request_timeout", "timeout_ms":
                 guard let milliseconds = value.intValue, milliseconds > 0 else {
                     throw .invalid("'\(param)' must be a positive number of milliseconds.", param: param)
@@ -103,8 +100,7 @@ extension ParameterLayer {
                 // Controls of one endpoint (`raw` for generate) are read by that endpoint's translator.
                 if OllamaControlKey.controlNames.contains(name) { continue }
                 // An option this version does not know still goes to Ollama: newer models have new ones.
-                try Self.checkOption(name, value, param: param)
-                options[name] = value
+                options[name] = try Self.checkedOption(name, value, param: param)
             }
         }
     }
@@ -130,12 +126,64 @@ extension ParameterLayer {
         return flag
     }
 
-    private static func checkOption(_ name: String, _ value: JSONValue, param: String) throws(GatewayError) {
+    /// Sets an option from a field of the caller's API (`max_tokens` → `num_predict`), checked as
+    /// the same option in `options` is.
+    mutating func setOption(_ name: String, _ value: JSONValue, param: String) throws(GatewayError) {
+        options[name] = try Self.checkedOption(name, value, param: param)
+    }
+
+    /// The most tokens a context or a generation can count: llama.cpp holds both in an int32.
+    public static let maxTokens = Int(Int32.max)
+
+    /// `keep_alive` as Ollama reads it into a Go duration (int64 nanoseconds): what it would refuse, or
+    /// what the duration cannot hold, is a 400 here rather than an overflow further down.
+    static func keepAlive(_ value: JSONValue, param: String) throws(GatewayError) -> JSONValue {
+        let forever = "a negative value keeps the model loaded forever"
+        switch value {
+        case .string(let text):
+            guard OllamaKeepAlive.duration(text) != nil else {
+                let shown = String(text.prefix(40)) + (text.count > 40 ? "…" : "")
+                throw .invalid(
+                    "'\(param)' is not a duration: \"\(shown)\". Use a number of seconds or a duration such as \"5m\" or \"1h30m\" (at most \(OllamaKeepAlive.maxSeconds) seconds); \(forever).",
+                    param: param)
+            }
+        case .int, .double:
+            guard let seconds = value.doubleValue, OllamaKeepAlive.seconds(seconds) != nil else {
+                throw .invalid("'\(param)' must be at most \(OllamaKeepAlive.maxSeconds) seconds (about 292 years); \(forever).", param: param)
+            }
+        default:
+            throw .invalid("'\(param)' must be a duration string like \"5m\" or a number of seconds.", param: param)
+        }
+        return value
+    }
+
+    /// An option's value as it goes upstream, or a 400 for one Ollama would refuse or no model could honour.
+    /// A generation length beyond what any context holds is lowered to ``maxTokens`` rather than refused:
+    /// clients (Claude Code among them) ask for far more than the model's context as "no limit".
+    static func checkedOption(_ name: String, _ value: JSONValue, param: String) throws(GatewayError) -> JSONValue {
         if integerOptions.contains(name), value.intValue == nil {
             throw .invalid("'\(param)' must be an integer, got \(value.typeName).", param: param)
         }
-        if numberOptions.contains(name), value.doubleValue == nil {
-            throw .invalid("'\(param)' must be a number, got \(value.typeName).", param: param)
+        if numberOptions.contains(name) {
+            guard let number = value.doubleValue else {
+                throw .invalid("'\(param)' must be a number, got \(value.typeName).", param: param)
+            }
+            guard number.isFinite else { throw .invalid("'\(param)' must be a finite number.", param: param) }
+        }
+        switch name {
+        case "num_ctx":
+            guard let tokens = value.intValue, (1...maxTokens).contains(tokens) else {
+                throw .invalid("'\(param)' must be a number of tokens from 1 to \(maxTokens).", param: param)
+            }
+        case "num_predict":
+            // Ollama: -1 generates until the model stops, -2 until the context is full.
+            guard let tokens = value.intValue, tokens >= -2 else {
+                throw .invalid(
+                    "'\(param)' must be -1 (no limit), -2 (fill the context) or a number of tokens.", param: param)
+            }
+            if tokens > maxTokens { return .int(maxTokens) }
+        default:
+            break
         }
         if boolOptions.contains(name), value.boolValue == nil {
             throw .invalid("'\(param)' must be a boolean, got \(value.typeName).", param: param)
@@ -147,6 +195,7 @@ extension ParameterLayer {
             default: throw .invalid("'\(param)' must be a string or an array of strings.", param: param)
             }
         }
+        return value
     }
 
     /// Names in Ollama-style controls that are neither Ollama options nor gateway controls.

@@ -83,8 +83,8 @@ public struct AuditCursor: Sendable, Hashable, Codable {
 
     public init?(token: String) {
         let parts = token.split(separator: ".")
-        guard parts.count == 2, let ms = Int64(parts[0]), let id = Int64(parts[1]) else { return nil }
-        self.init(occurredAt: Timestamp.date(ms), id: id)
+        guard parts.count == 2, let time = Timestamp.date(token: parts[0]), let id = Int64(parts[1]) else { return nil }
+        self.init(occurredAt: time, id: id)
     }
 }
 

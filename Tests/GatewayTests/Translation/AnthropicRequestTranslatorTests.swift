@@ -40,7 +40,9 @@ struct AnthropicRequestTranslatorTests {
         let request = try JSONDecoder().decode(
             AnthropicMessagesRequest.self, from: Fixtures.data("anthropic-messages/\(name).request.json"))
         let remote = AnthropicRequestTranslator.remoteImages(in: request)
-        let images = Dictionary(uniqueKeysWithValues: remote.urls.map { ($0, Data("FETCHED".utf8).base64EncodedString()) })
+        let images = FetchedImages(
+            byURL: Dictionary(uniqueKeysWithValues: remote.urls.map { ($0, Data("FETCHED".utf8).base64EncodedString()) }),
+            maxBytes: ImageFetchPolicy().maxBytes)
         let plan = try AnthropicRequestTranslator.translate(
             request, model: ResolvedModel(requestedName: request.model, upstreamName: request.model),
             defaults: ParameterLayer(), images: images)

@@ -22,7 +22,9 @@ struct OpenAIChatRequestTranslatorTests {
         let request = try JSONDecoder().decode(
             ChatCompletionRequest.self, from: Fixtures.data("openai-chat/\(name).request.json"))
         let remote = OpenAIChatRequestTranslator.remoteImages(in: request).urls
-        let images = Dictionary(uniqueKeysWithValues: remote.map { ($0, Data("FETCHED".utf8).base64EncodedString()) })
+        let images = FetchedImages(
+            byURL: Dictionary(uniqueKeysWithValues: remote.map { ($0, Data("FETCHED".utf8).base64EncodedString()) }),
+            maxBytes: ImageFetchPolicy().maxBytes)
         let plan = try OpenAIChatRequestTranslator.translate(
             request, model: ResolvedModel(requestedName: request.model, upstreamName: request.model),
             defaults: ParameterLayer(), images: images)
