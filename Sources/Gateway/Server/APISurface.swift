@@ -21,7 +21,10 @@ enum APISurface: Equatable {
             self = .admin
         } else if path.hasPrefix("/api/") || path == "/api" {
             self = .ollama
-        } else if path.hasPrefix("/anthropic/") || headers[.anthropicVersion] != nil {
+        } else if path.hasPrefix("/anthropic/") || headers[.anthropicVersion] != nil || path == "/v1/messages"
+            || path.hasPrefix("/v1/messages/")
+        {
+            // `/v1/messages…` exists only in Anthropic's API, whatever headers the client sends.
             self = .anthropic
         } else {
             // `/v1/…` and anything else: OpenAI's `{"error":{…}}` is the shape most clients read.

@@ -61,6 +61,13 @@ struct RoutingErrorTests {
             #expect(openAI.headers[.allow] == "POST")
             #expect(try json(openAI)["error"]?["type"]?.stringValue == "invalid_request_error")
 
+            // Anthropic's routes answer in its format even without its version header.
+            for path in ["/v1/messages", "/v1/messages/count_tokens"] {
+                let anthropic = try await client.execute(uri: path, method: .get)
+                #expect(anthropic.status == .methodNotAllowed)
+                #expect(try json(anthropic)["type"]?.stringValue == "error", "\(path)")
+            }
+
             let ollama = try await client.execute(uri: "/api/tags", method: .delete)
             #expect(ollama.status == .methodNotAllowed)
             #expect(ollama.headers[.allow]?.contains("GET") == true)
