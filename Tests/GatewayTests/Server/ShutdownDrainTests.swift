@@ -30,26 +30,27 @@ struct ShutdownDrainTests {
                 tasks.addTask { try await group.run() }
                 var portIterator = ports.makeAsyncIterator()
                 let port = try #require(await portIterator.next())
-                let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
-                request.method = .POST
-                request.headers.add(name: "Content-Type", value: "application/json")
-                let maxTokens = path == "/v1/messages" ? #","max_tokens":1000"# : ""
-                request.body = .bytes(ByteBuffer(
-                    string: #"{"model":"sim-chat","stream":true\#(maxTokens),"messages":[{"role":"user","content":"Talk"}]}"#))
-                let response = try await http.execute(request, timeout: .seconds(30))
-                #expect(response.status == .ok)
-                var body = response.body.makeAsyncIterator()
-                var received = ByteBuffer()
-                if let first = try await body.next() { received.writeImmutableBuffer(first) }
+                let (received, streamEnded, stopped) = try await withHTTPClient { http in
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+                    request.method = .POST
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    let maxTokens = path == "/v1/messages" ? #","max_tokens":1000"# : ""
+                    request.body = .bytes(ByteBuffer(
+                        string: #"{"model":"sim-chat","stream":true\#(maxTokens),"messages":[{"role":"user","content":"Talk"}]}"#))
+                    let response = try await http.execute(request, timeout: .seconds(30))
+                    #expect(response.status == .ok)
+                    var body = response.body.makeAsyncIterator()
+                    var received = ByteBuffer()
+                    if let first = try await body.next() { received.writeImmutableBuffer(first) }
 
-                let shutdownStarted = ContinuousClock.now
-                await group.triggerGracefulShutdown()
-                while let chunk = try await body.next() { received.writeImmutableBuffer(chunk) }
-                let streamEnded = ContinuousClock.now - shutdownStarted
-                try await tasks.next()
-                let stopped = ContinuousClock.now - shutdownStarted
-                try await http.shutdown()
+                    let shutdownStarted = ContinuousClock.now
+                    await group.triggerGracefulShutdown()
+                    while let chunk = try await body.next() { received.writeImmutableBuffer(chunk) }
+                    let streamEnded = ContinuousClock.now - shutdownStarted
+                    try await tasks.next()
+                    let stopped = ContinuousClock.now - shutdownStarted
+                    return (received, streamEnded, stopped)
+                }
 
                 let text = String(buffer: received)
                 #expect(text.contains("shutting down"), "\(text.suffix(400))")

@@ -40,3 +40,18 @@ enum FileManagerTemp {
         return path
     }
 }
+
+/// An HTTP client of a test's own, shut down however the body ends: one dropped without its
+/// shutdown traps in debug builds and ends the whole test process, not just the failing test.
+func withHTTPClient<Value>(_ body: (HTTPClient) async throws -> Value) async throws -> Value {
+    let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+    let value: Value
+    do {
+        value = try await body(http)
+    } catch {
+        try? await http.shutdown()
+        throw error
+    }
+    try await http.shutdown()
+    return value
+}
