@@ -73,6 +73,10 @@ enum ModelAnswers {
             }
         case .toolCaller:
             return toolAnswer(conversation)
+        case .agent:
+            var acting = toolAnswer(conversation)
+            if let level = conversation.thinkLevel { acting.thinking = thinking(about: text, level: level) }
+            return acting
         }
         if let format = conversation.format, format != .null, format != .string("") {
             answer.content = formatted(answer.content, format: format)
@@ -104,7 +108,53 @@ enum ModelAnswers {
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
+    /// A scripted call in a user message: a line `[[call NAME {JSON arguments}]]`.
+    static let scriptOpen = "[[call "
+
+    /// The calls a user message scripts, in order, if it scripts any.
+    static func scriptedCalls(in text: String) -> [(name: String, arguments: [String: JSONValue])] {
+        var calls: [(name: String, arguments: [String: JSONValue])] = []
+        for line in text.split(separator: "\n") {
+            let line = line.trimmingCharacters(in: .whitespaces)
+            guard line.hasPrefix(scriptOpen), line.hasSuffix("]]") else { continue }
+            let body = line.dropFirst(scriptOpen.count).dropLast(2)
+            let name = body.prefix(while: { $0 != " " })
+            let json = body.dropFirst(name.count).trimmingCharacters(in: .whitespaces)
+            let arguments = json.isEmpty ? [:] : (try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)))?.objectValue
+            if !name.isEmpty, let arguments { calls.append((String(name), arguments)) }
+        }
+        return calls
+    }
+
+    /// Agents (Claude Code) add reminders and other text after tool results: a script is followed
+    /// from the last user message that holds one. Its calls are made once, among the offered tools;
+    /// once any tool result follows it, the answer reports the results given since.
+    static func scriptedAnswer(_ conversation: Conversation) -> Answer? {
+        let messages = conversation.messages
+        guard let index = messages.lastIndex(where: { $0.role == "user" && $0.content.contains(scriptOpen) }) else {
+            return nil
+        }
+        let text = messages[index].content
+        let offered = Set(conversation.tools.map(\.function.name))
+        let script = scriptedCalls(in: text).filter { offered.contains($0.name) }
+        guard !script.isEmpty else { return nil }
+        let results = messages[(index + 1)...].filter { $0.role == "tool" }
+        if results.isEmpty {
+            return Answer(toolCalls: script.enumerated().map { offset, call in
+                OllamaToolCall(
+                    id: callID(name: call.name, index: offset, text: text),
+                    function: .init(index: offset, name: call.name, arguments: call.arguments))
+            })
+        }
+        let sentences = results.enumerated().map { offset, message in
+            let name = message.toolName ?? (offset < script.count ? script[offset].name : "unknown")
+            return "The tool \(name) returned: \(message.content)"
+        }
+        return Answer(content: sentences.joined(separator: "\n"))
+    }
+
     static func toolAnswer(_ conversation: Conversation) -> Answer {
+        if let scripted = scriptedAnswer(conversation) { return scripted }
         let messages = conversation.messages
         guard let last = messages.last else { return Answer(content: echo("")) }
         if last.role == "tool" {
