@@ -81,14 +81,14 @@ struct ChatTests {
         }
     }
 
-    @Test("scripted calls are made once, then their results reported", arguments: ["sim-tools", "sim-agent"])
+    @Test("scripted calls are made round by round, then their results reported", arguments: ["sim-tools", "sim-agent"])
     func scriptedCallsForAgents(model: String) async throws {
         try await withSim { _, http in
             let tools: JSONValue = [
                 ["type": "function", "function": ["name": "Read", "parameters": ["type": "object", "properties": ["file_path": ["type": "string"]]]]],
                 ["type": "function", "function": ["name": "add", "parameters": ["type": "object", "properties": ["a": ["type": "number"]]]]],
             ]
-            let script = "Please do this.\n[[call Read {\"file_path\":\"/tmp/a.txt\"}]]\n[[call add {\"a\":2,\"b\":3}]]\n[[call Missing {}]]"
+            let script = "Please do this.\n[[call Read {\"file_path\":\"/tmp/a.txt\"}]]\n[[call add {\"a\":2,\"b\":3}]]\n[[next]]\n[[call later {}]]"
             let first = try await http.post("/api/chat", json: [
                 "model": .string(model), "messages": [["role": "user", "content": .string(script)]], "tools": tools, "stream": false,
             ])
@@ -105,10 +105,18 @@ struct ChatTests {
                 ["role": "tool", "content": "5", "tool_name": "add"],
                 ["role": "user", "content": "<system-reminder>Read and add are available</system-reminder>"],
             ]
-            let answer = try await http.post("/api/chat", json: [
+            let round2 = try await http.post("/api/chat", json: [
                 "model": .string(model), "messages": second, "tools": tools, "stream": false, "think": false,
             ])
-            #expect(answer.json?["message"]?["content"] == "The tool Read returned: hello\nThe tool add returned: 5")
+            // The second round names a tool that is not offered: an agent may offer it only after a search.
+            let later = try #require(round2.json?["message"]?["tool_calls"]?.arrayValue)
+            #expect(later.map { $0["function"]?["name"] } == ["later"])
+            guard case .array(var third) = second else { return }
+            third += [["role": "assistant", "content": "", "tool_calls": .array(later)], ["role": "tool", "content": "done", "tool_name": "later"]]
+            let answer = try await http.post("/api/chat", json: [
+                "model": .string(model), "messages": .array(third), "tools": tools, "stream": false, "think": false,
+            ])
+            #expect(answer.json?["message"]?["content"] == "The tool Read returned: hello\nThe tool add returned: 5\nThe tool later returned: done")
             #expect(answer.json?["message"]?["tool_calls"] == nil)
         }
     }
