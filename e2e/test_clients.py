@@ -69,3 +69,22 @@ def test_openai_extra_body_null_options_are_not_set(openai_client, sim_requests)
     assert answer.choices[0].message.content == "You said: Hi"
     sent = sim_requests("/api/chat")[-1]
     assert "num_ctx" not in sent.get("options", {}) and "seed" not in sent.get("options", {})
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/api/chat", {"model": "sim-chat", "messages": [{"role": "user", "content": "hi"}]}),
+    ("/v1/chat/completions", {"model": "sim-chat", "stream": True, "messages": [{"role": "user", "content": "hi"}]}),
+    ("/v1/messages", {"model": "sim-chat", "max_tokens": 20, "stream": True, "messages": [{"role": "user", "content": "hi"}]}),
+])
+def test_pooled_connections_survive_streams(gateway, api_key, reset_sim, path, body):
+    """Clients that pool connections (httpx under langchain-ollama and the SDKs) send the next request
+    right after a stream: the gateway says it closes the connection, so none is sent on a closing one."""
+    import httpx
+
+    with httpx.Client(base_url=gateway, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as client:
+        for _ in range(40):
+            with client.stream("POST", path, json=body) as response:
+                assert response.status_code == 200
+                assert response.headers.get("connection") == "close"
+                for _ in response.iter_lines():
+                    pass
