@@ -132,9 +132,14 @@ struct AnthropicClientsLiveTests {
             #expect(one.status == .ok)
             let info = try json(one)
             #expect(info["id"] == "sim-chat" && info["type"] == "model" && info["max_input_tokens"]?.intValue != nil)
-            let missing = try await gateway.client.execute(uri: "/anthropic/v1/models/nope", method: .get)
-            #expect(missing.status == .notFound)
-            #expect(try json(missing)["type"] == "error")
+            for path in ["/anthropic/v1/models/nope", "/v1/models/nope"] {
+                let missing = try await gateway.client.execute(uri: path, method: .get, headers: Self.anthropicHeaders)
+                #expect(missing.status == .notFound)
+                #expect(try json(missing)["type"] == "error", "\(path)")
+                #expect(try json(missing)["error"]?["type"] == "not_found_error", "\(path)")
+            }
+            let versionedOne = try await gateway.client.execute(uri: "/v1/models/sim-chat", method: .get, headers: Self.anthropicHeaders)
+            #expect(try json(versionedOne)["type"] == "model")
         }
     }
 
