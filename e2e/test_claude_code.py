@@ -22,7 +22,7 @@ OFFLINE = {
 }
 
 
-def run_task(gateway, api_key, model, workdir):
+def run_task(gateway, api_key, model, workdir, intro="Read my notes, then add 2 and 3."):
     from claude_agent_sdk import (
         AssistantMessage,
         ClaudeAgentOptions,
@@ -46,7 +46,7 @@ def run_task(gateway, api_key, model, workdir):
         return {"content": [{"type": "text", "text": f"sum={args['a'] + args['b']:g}"}]}
 
     prompt = "\n".join([
-        "Read my notes, then add 2 and 3.",
+        intro,
         "[[call Read " + json.dumps({"file_path": str(notes)}) + "]]",
         # Claude Code offers MCP tools behind its tool search: the model loads the tool first.
         "[[call ToolSearch " + json.dumps({"query": "select:mcp__calc__add", "max_results": 1}) + "]]",
@@ -115,3 +115,20 @@ def test_claude_code_reads_a_file_and_calls_a_custom_tool(gateway, api_key, rese
             assert "think" not in body  # adaptive thinking on a model without it: a plain answer
         # The billing line Claude Code adds to its system prompt never reaches Ollama.
         assert all("x-anthropic-billing-header" not in m.get("content", "") for m in body["messages"])
+    # So each turn's prompt starts with the whole previous one, and Ollama's prompt cache holds.
+    for previous, following in zip(chats, chats[1:]):
+        assert following["messages"][: len(previous["messages"])] == previous["messages"]
+
+
+def test_system_prompt_is_the_same_from_one_conversation_to_the_next(gateway, api_key, reset_sim, sim_requests, tmp_path):
+    """Claude Code's billing line differs between conversations: removed, every conversation (and every
+    subagent) starts with the same system prompt, which Ollama's prompt cache can reuse."""
+    firsts = []
+    for name, intro in [("one", "Please read my notes and add."), ("two", "Quick: add, then read the notes!")]:
+        workdir = tmp_path / name
+        workdir.mkdir()
+        before = len(sim_requests("/api/chat"))
+        run_task(gateway, api_key, "sim-tools", workdir, intro=intro)
+        firsts.append(sim_requests("/api/chat")[before]["messages"][0])
+    assert firsts[0]["role"] == "system"
+    assert firsts[0] == firsts[1]

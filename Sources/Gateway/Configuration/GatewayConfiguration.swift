@@ -57,7 +57,7 @@ public struct GatewayConfiguration: Sendable {
     public var ollamaAuthHeader: (name: String, value: String)?
 
     public var reasoningFormat: ReasoningFormat = .reasoningContent
-    /// Claude Code starts its system prompt with a billing line that differs on every request, which
+    /// Claude Code starts its system prompt with a billing line that differs between conversations, which
     /// defeats Ollama's prompt cache: removed before Ollama sees it unless this is turned off.
     public var anthropicStripBillingHeader = true
     /// How often the model list is read from Ollama (it is also read at start-up and on demand).

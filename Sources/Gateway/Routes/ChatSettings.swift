@@ -7,7 +7,7 @@ public struct ChatSettings: Sendable {
     public var maxBodyBytes: Int
     /// The largest image, decoded, a request may carry inline (`IMAGE_FETCH_MAX_BYTES`).
     public var maxImageBytes: Int
-    /// Remove Claude Code's per-request billing line from Anthropic system prompts (`ANTHROPIC_STRIP_BILLING_HEADER`).
+    /// Remove Claude Code's billing line from Anthropic system prompts (`ANTHROPIC_STRIP_BILLING_HEADER`).
     public var stripClaudeCodeBillingHeader: Bool
 
     public init(configuration: GatewayConfiguration, runtime: RuntimeSettings) {

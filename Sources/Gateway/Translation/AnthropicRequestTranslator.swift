@@ -37,7 +37,7 @@ public enum AnthropicRequestTranslator {
 
     /// - Parameters:
     ///   - requireMaxTokens: `false` for `count_tokens`, whose requests have no `max_tokens`.
-    ///   - stripBillingHeader: remove Claude Code's per-request billing line from system text
+    ///   - stripBillingHeader: remove Claude Code's billing line from system text
     ///     (`ANTHROPIC_STRIP_BILLING_HEADER`), so that Ollama's prompt cache holds between turns.
     public static func translate(
         _ request: AnthropicMessagesRequest, model: ResolvedModel, defaults: ParameterLayer,
@@ -450,9 +450,10 @@ public enum AnthropicRequestTranslator {
 
 
 /// The attribution line Claude Code puts at the start of its system prompt
-/// (`x-anthropic-billing-header: cc_version=…; cc_entrypoint=…; cch=…;`). Part of it changes on every
-/// request, so a prompt that carries it never shares a prefix with the previous turn and Ollama
-/// re-reads the whole conversation each time. It means nothing to a local model.
+/// (`x-anthropic-billing-header: cc_version=2.1.337.607; cc_entrypoint=sdk-py;`, with more fields in
+/// some versions). Part of it is a fingerprint that differs from one conversation (or subagent) to the
+/// next, so prompts that carry it never share the long system-and-tools prefix Ollama's prompt cache
+/// could reuse. It means nothing to a local model.
 enum ClaudeCodeBillingHeader {
     static let prefix = "x-anthropic-billing-header:"
 
