@@ -164,3 +164,28 @@ def test_logout_ends_the_session(admin, admin_gateway):
     status, headers, _ = client.call("POST", "/admin/api/logout")
     assert status == 204 and "Max-Age=0" in headers.get("Set-Cookie")
     assert client.call("GET", "/admin/api/session")[0] == 401
+
+
+def test_a_claude_alias_for_claude_codes_model_picker(admin, admin_gateway):
+    """Claude Code lists only ids starting with `claude`: a local model is published under such an alias
+    (docs/clients.md), and the Anthropic SDK lists and calls it by that name."""
+    import anthropic
+
+    base, sim = admin_gateway
+    assert admin.call("PATCH", "/admin/api/settings", {"ollama_url": sim})[0] == 200
+    admin.call("POST", "/admin/api/models/refresh")
+    status, _, updated = admin.call("PUT", "/admin/api/models/sim-agent", {"aliases": ["claude-local-agent"]})
+    assert status == 200, updated
+    status, _, body = admin.call("POST", "/admin/api/keys", {"name": "claude-code"})
+    assert status == 201
+    client = anthropic.Anthropic(base_url=base, api_key=body["secret"], max_retries=0, timeout=30)
+    listed = [model.id for model in client.models.list(limit=1000)]
+    assert "claude-local-agent" in listed
+    assert [i for i in listed if i.startswith("claude")] == ["claude-local-agent"]
+    assert client.models.retrieve("claude-local-agent").display_name == "claude-local-agent"
+    message = client.messages.create(
+        model="claude-local-agent", max_tokens=64, thinking={"type": "adaptive"},
+        messages=[{"role": "user", "content": "Hello"}],
+    )
+    assert message.model == "claude-local-agent"
+    assert [block.type for block in message.content] == ["thinking", "text"]

@@ -130,7 +130,9 @@ public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestCon
         upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,
         access: services.access)
     anthropic.addRoutes(to: router.group("v1"))
-    anthropic.addRoutes(to: router.group("anthropic/v1"))
+    let anthropicOnly = router.group("anthropic/v1")
+    anthropic.addRoutes(to: anthropicOnly)
+    anthropic.addModelRoutes(to: anthropicOnly)
     OllamaNativeController(
         upstream: services.upstream, models: services.models, settings: services.settings, access: services.access,
         allowModelManagement: services.configuration.allowModelManagement

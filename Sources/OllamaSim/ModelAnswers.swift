@@ -73,6 +73,10 @@ enum ModelAnswers {
             }
         case .toolCaller:
             return toolAnswer(conversation)
+        case .agent:
+            var acting = toolAnswer(conversation)
+            if let level = conversation.thinkLevel { acting.thinking = thinking(about: text, level: level) }
+            return acting
         }
         if let format = conversation.format, format != .null, format != .string("") {
             answer.content = formatted(answer.content, format: format)
@@ -104,7 +108,62 @@ enum ModelAnswers {
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
+    /// A scripted call in a user message: a line `[[call NAME {JSON arguments}]]`.
+    static let scriptOpen = "[[call "
+
+    /// A line `[[next]]` ends one round of scripted calls: the next round is made after its results.
+    static let scriptNext = "[[next]]"
+
+    typealias ScriptedCall = (name: String, arguments: [String: JSONValue])
+
+    /// The rounds of calls a user message scripts, in order, if it scripts any.
+    static func scriptedRounds(in text: String) -> [[ScriptedCall]] {
+        var rounds: [[ScriptedCall]] = [[]]
+        for line in text.split(separator: "\n") {
+            let line = line.trimmingCharacters(in: .whitespaces)
+            if line == scriptNext {
+                rounds.append([])
+                continue
+            }
+            guard line.hasPrefix(scriptOpen), line.hasSuffix("]]") else { continue }
+            let body = line.dropFirst(scriptOpen.count).dropLast(2)
+            let name = body.prefix(while: { $0 != " " })
+            let json = body.dropFirst(name.count).trimmingCharacters(in: .whitespaces)
+            let arguments = json.isEmpty ? [:] : (try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)))?.objectValue
+            if !name.isEmpty, let arguments { rounds[rounds.count - 1].append((String(name), arguments)) }
+        }
+        return rounds.filter { !$0.isEmpty }
+    }
+
+    /// Agents (Claude Code) add reminders and other text after tool results: a script is followed
+    /// from the last user message that holds one. Round N is made once N assistant turns with calls
+    /// follow that message; after the last round, the answer reports every tool result given since.
+    /// A round's calls are made as written (an agent may offer a tool only after a tool search).
+    static func scriptedAnswer(_ conversation: Conversation) -> Answer? {
+        let messages = conversation.messages
+        guard let index = messages.lastIndex(where: { $0.role == "user" && $0.content.contains(scriptOpen) }) else {
+            return nil
+        }
+        let text = messages[index].content
+        let rounds = scriptedRounds(in: text)
+        guard !rounds.isEmpty else { return nil }
+        let later = messages[(index + 1)...]
+        let done = later.filter { $0.role == "assistant" && !($0.toolCalls ?? []).isEmpty }.count
+        if done < rounds.count {
+            return Answer(toolCalls: rounds[done].enumerated().map { offset, call in
+                OllamaToolCall(
+                    id: callID(name: call.name, index: offset, text: "\(done)|" + text),
+                    function: .init(index: offset, name: call.name, arguments: call.arguments))
+            })
+        }
+        let sentences = later.filter { $0.role == "tool" }.map { message in
+            "The tool \(message.toolName ?? "unknown") returned: \(message.content)"
+        }
+        return Answer(content: sentences.joined(separator: "\n"))
+    }
+
     static func toolAnswer(_ conversation: Conversation) -> Answer {
+        if let scripted = scriptedAnswer(conversation) { return scripted }
         let messages = conversation.messages
         guard let last = messages.last else { return Answer(content: echo("")) }
         if last.role == "tool" {

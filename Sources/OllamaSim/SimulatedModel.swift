@@ -8,6 +8,8 @@ public enum SimulatedBehavior: String, Sendable, Hashable, Codable {
     case thinker
     /// Calls the offered tools, answers from tool results.
     case toolCaller
+    /// Thinks like ``thinker`` (unless `think:false`), then acts like ``toolCaller``: an agent model.
+    case agent
     /// Describes the images it received (byte count and FNV-1a digest), then echoes.
     case vision
     /// Embeddings only.
@@ -84,6 +86,14 @@ public struct SimulatedModel: Sendable, Hashable {
             family: "simtools", parameterSize: "3.2B", quantizationLevel: "Q4_K_M", size: 2_019_393_189,
             digest: "2b4d6f8a0c1e3b5d7f9a2c4e6b8d0f1a3c5e7b9d2f4a6c8e0b1d3f5a7c9e2b4d",
             modifiedAt: "2025-06-03T10:00:00.000000000Z",
+            template: chatTemplate + "{{ if .Tools }}<|tools|>{{ .Tools }}{{ end }}",
+            parameters: "stop                           \"<|end|>\""
+        ),
+        SimulatedModel(
+            name: "sim-agent:latest", behavior: .agent, capabilities: ["completion", "tools", "thinking"],
+            family: "simagent", parameterSize: "8.0B", quantizationLevel: "Q4_K_M", size: 4_920_734_208,
+            digest: "7a9c1e3b5d7f0a2c4e6b8d0f2a4c6e8b1d3f5a7c9e0b2d4f6a8c1e3b5d7f9a0c",
+            modifiedAt: "2025-06-08T10:00:00.000000000Z",
             template: chatTemplate + "{{ if .Tools }}<|tools|>{{ .Tools }}{{ end }}",
             parameters: "stop                           \"<|end|>\""
         ),

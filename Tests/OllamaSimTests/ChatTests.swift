@@ -81,6 +81,46 @@ struct ChatTests {
         }
     }
 
+    @Test("scripted calls are made round by round, then their results reported", arguments: ["sim-tools", "sim-agent"])
+    func scriptedCallsForAgents(model: String) async throws {
+        try await withSim { _, http in
+            let tools: JSONValue = [
+                ["type": "function", "function": ["name": "Read", "parameters": ["type": "object", "properties": ["file_path": ["type": "string"]]]]],
+                ["type": "function", "function": ["name": "add", "parameters": ["type": "object", "properties": ["a": ["type": "number"]]]]],
+            ]
+            let script = "Please do this.\n[[call Read {\"file_path\":\"/tmp/a.txt\"}]]\n[[call add {\"a\":2,\"b\":3}]]\n[[next]]\n[[call later {}]]"
+            let first = try await http.post("/api/chat", json: [
+                "model": .string(model), "messages": [["role": "user", "content": .string(script)]], "tools": tools, "stream": false,
+            ])
+            let calls = try #require(first.json?["message"]?["tool_calls"]?.arrayValue)
+            #expect(calls.map { $0["function"]?["name"] } == ["Read", "add"])
+            #expect(calls[0]["function"]?["arguments"] == ["file_path": "/tmp/a.txt"])
+            #expect(calls[1]["function"]?["arguments"] == ["a": 2, "b": 3])
+            #expect((first.json?["message"]?["thinking"] != nil) == (model == "sim-agent"))
+            // Text after the tool results (an agent's reminders) does not repeat the calls.
+            let second: JSONValue = [
+                ["role": "user", "content": .string(script)],
+                ["role": "assistant", "content": "", "tool_calls": .array(calls)],
+                ["role": "tool", "content": "hello", "tool_name": "Read"],
+                ["role": "tool", "content": "5", "tool_name": "add"],
+                ["role": "user", "content": "<system-reminder>Read and add are available</system-reminder>"],
+            ]
+            let round2 = try await http.post("/api/chat", json: [
+                "model": .string(model), "messages": second, "tools": tools, "stream": false, "think": false,
+            ])
+            // The second round names a tool that is not offered: an agent may offer it only after a search.
+            let later = try #require(round2.json?["message"]?["tool_calls"]?.arrayValue)
+            #expect(later.map { $0["function"]?["name"] } == ["later"])
+            guard case .array(var third) = second else { return }
+            third += [["role": "assistant", "content": "", "tool_calls": .array(later)], ["role": "tool", "content": "done", "tool_name": "later"]]
+            let answer = try await http.post("/api/chat", json: [
+                "model": .string(model), "messages": .array(third), "tools": tools, "stream": false, "think": false,
+            ])
+            #expect(answer.json?["message"]?["content"] == "The tool Read returned: hello\nThe tool add returned: 5\nThe tool later returned: done")
+            #expect(answer.json?["message"]?["tool_calls"] == nil)
+        }
+    }
+
     @Test func toolsModelCallsTheFirstToolWithSchemaArguments() async throws {
         try await withSim { _, http in
             let tools: JSONValue = [

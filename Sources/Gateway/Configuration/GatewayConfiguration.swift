@@ -57,6 +57,9 @@ public struct GatewayConfiguration: Sendable {
     public var ollamaAuthHeader: (name: String, value: String)?
 
     public var reasoningFormat: ReasoningFormat = .reasoningContent
+    /// Claude Code starts its system prompt with a billing line that differs between conversations, which
+    /// defeats Ollama's prompt cache: removed before Ollama sees it unless this is turned off.
+    public var anthropicStripBillingHeader = true
     /// How often the model list is read from Ollama (it is also read at start-up and on demand).
     public var modelRefreshInterval: Duration = .seconds(60)
 
@@ -92,7 +95,7 @@ extension GatewayConfiguration {
         "KEY_CACHE_TTL_MS", "USAGE_RETENTION_DAYS",
         "USAGE_HOURLY_RETENTION_DAYS", "USAGE_DAILY_RETENTION_DAYS", "METRICS_TOKEN", "ALLOW_MODEL_MANAGEMENT", "DEMO", "DEMO_SIM_PORT", "MAX_BODY_BYTES", "REQUEST_TIMEOUT_MS",
         "STREAM_IDLE_TIMEOUT_MS", "STREAM_PING_INTERVAL_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "OLLAMA_AUTH_HEADER",
-        "REASONING_FORMAT",
+        "REASONING_FORMAT", "ANTHROPIC_STRIP_BILLING_HEADER",
         "MODEL_REFRESH_INTERVAL_S", "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
     ] + AdminConfiguration.environmentNames + ServerLimits.environmentNames
 
@@ -153,6 +156,7 @@ extension GatewayConfiguration {
             )
         }
         self.reasoningFormat = reasoningFormat
+        anthropicStripBillingHeader = try reader.bool("ANTHROPIC_STRIP_BILLING_HEADER", default: anthropicStripBillingHeader)
         imageFetch.allowPrivateAddresses = try reader.bool("IMAGE_FETCH_ALLOW_PRIVATE", default: false)
         imageFetch.maxBytes = try reader.int("IMAGE_FETCH_MAX_BYTES", default: imageFetch.maxBytes, in: 1...(1 << 34))
         imageFetch.timeout = try reader.milliseconds("IMAGE_FETCH_TIMEOUT_MS", default: 10_000)

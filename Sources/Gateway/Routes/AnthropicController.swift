@@ -35,6 +35,44 @@ public struct AnthropicController: Sendable {
         group.post("messages/count_tokens", use: countTokens)
     }
 
+    /// `GET models` and `models/{id}` in Anthropic's shape, under `/anthropic/v1` (under `/v1` the
+    /// OpenAI controller answers, in Anthropic's shape too when the request has `anthropic-version`).
+    public func addModelRoutes(to group: RouterGroup<Context>) {
+        group.get("models", use: listModels)
+        group.get("models/{id}", use: showModel)
+    }
+
+    // MARK: - Models
+
+    @Sendable func listModels(_ request: Request, context: Context) async throws -> Response {
+        try await Self.listModels(request, context: context, models: models)
+    }
+
+    @Sendable func showModel(_ request: Request, context: Context) async throws -> Response {
+        try await Self.showModel(request, context: context, models: models)
+    }
+
+    /// The listing the key may see, one page of it as Anthropic's SDK pages (`after_id`, `before_id`, `limit`).
+    static func listModels(_ request: Request, context: Context, models: any ModelDirectory) async throws -> Response {
+        let visible = try await models.listing().filter { context.apiKey?.mayList($0) ?? true }
+        var query: [String: String] = [:]
+        for name in ["after_id", "before_id", "limit"] {
+            if let value = request.uri.queryParameters.get(name) { query[name] = value }
+        }
+        let page = try AnthropicModelList.page(entries: visible, query: query)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: JSONWire.encode(page)))
+    }
+
+    static func showModel(_ request: Request, context: Context, models: any ModelDirectory) async throws -> Response {
+        // Model names contain `/` and `:`; the path parameter arrives percent-decoded.
+        let id = try context.parameters.require("id")
+        guard let entry = await models.callableEntry(named: id), context.apiKey?.mayList(entry) ?? true else {
+            throw GatewayError.modelNotFound(id)
+        }
+        let info = AnthropicModelInfo(entry: entry, id: id)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: JSONWire.encode(info)))
+    }
+
     /// A decoded request with its model resolved and its remote images fetched, translated.
     struct Prepared {
         var request: AnthropicMessagesRequest
@@ -56,7 +94,8 @@ public struct AnthropicController: Sendable {
         let remote = AnthropicRequestTranslator.remoteImages(in: messages)
         let fetched = try await images.fetchAll(remote.urls, params: remote.params)
         let plan = try AnthropicRequestTranslator.translate(
-            messages, model: model, defaults: settings.defaults, images: fetched, requireMaxTokens: requireMaxTokens)
+            messages, model: model, defaults: settings.defaults, images: fetched, requireMaxTokens: requireMaxTokens,
+            stripBillingHeader: settings.stripClaudeCodeBillingHeader)
         return Prepared(
             request: messages, plan: plan, model: model, timeout: plan.chat.parameters.timeout ?? settings.requestTimeout)
     }
@@ -77,7 +116,9 @@ public struct AnthropicController: Sendable {
             if case .blocks(let blocks) = message.content { hasImage(blocks) } else { false }
         }
         if hasImages { try model.require(.vision, for: "images", param: "messages") }
-        if request.tools?.isEmpty == false, request.toolChoice != AnthropicToolChoice.none {
+        if try AnthropicRequestTranslator.effectiveTools(of: request)?.isEmpty == false,
+            request.toolChoice != AnthropicToolChoice.none
+        {
             try model.require(.tools, for: "tools", param: "tools")
         }
     }
@@ -93,7 +134,8 @@ public struct AnthropicController: Sendable {
         let style = AnthropicResponseStyle(
             model: prepared.request.model, excludeReasoning: prepared.plan.chat.parameters.excludeReasoning ?? false,
             stopSequences: prepared.plan.stopSequences,
-            estimatedInputTokens: AnthropicTokenEstimate.inputTokens(of: upstreamRequest))
+            estimatedInputTokens: AnthropicTokenEstimate.inputTokens(of: upstreamRequest),
+            omitThinking: prepared.request.thinkingDisplay == "omitted")
         let model = prepared.model
         let relay = AnthropicStreamRelay(upstream: upstream)
         // Ollama is always asked to stream: a stop sequence must be able to end the generation early,

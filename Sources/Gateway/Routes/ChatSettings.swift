@@ -7,6 +7,8 @@ public struct ChatSettings: Sendable {
     public var maxBodyBytes: Int
     /// The largest image, decoded, a request may carry inline (`IMAGE_FETCH_MAX_BYTES`).
     public var maxImageBytes: Int
+    /// Remove Claude Code's billing line from Anthropic system prompts (`ANTHROPIC_STRIP_BILLING_HEADER`).
+    public var stripClaudeCodeBillingHeader: Bool
 
     public init(configuration: GatewayConfiguration, runtime: RuntimeSettings) {
         self.runtime = runtime
@@ -15,6 +17,7 @@ public struct ChatSettings: Sendable {
         self.streamPingInterval = configuration.streamPingInterval
         self.maxBodyBytes = configuration.maxBodyBytes
         self.maxImageBytes = configuration.imageFetch.maxBytes
+        self.stripClaudeCodeBillingHeader = configuration.anthropicStripBillingHeader
     }
 
     /// Parameters applied when neither the request nor a model override sets them.

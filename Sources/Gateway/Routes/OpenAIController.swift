@@ -103,13 +103,36 @@ public struct OpenAIController: Sendable {
 
     // MARK: - Models
 
+    /// Anthropic's SDKs read `/v1/models` too, and say so with their version header.
+    static func isAnthropicClient(_ request: Request) -> Bool { request.headers[.anthropicVersion] != nil }
+
+    /// An Anthropic client's answer, with its errors in Anthropic's format (this group's middleware
+    /// renders OpenAI's).
+    static func answerAnthropicClient(_ answer: () async throws -> Response) async throws -> Response {
+        do {
+            return try await answer()
+        } catch let error as GatewayError {
+            return AnthropicErrorRenderer().response(for: error)
+        }
+    }
+
     @Sendable func listModels(_ request: Request, context: Context) async throws -> Response {
+        if Self.isAnthropicClient(request) {
+            return try await Self.answerAnthropicClient {
+                try await AnthropicController.listModels(request, context: context, models: models)
+            }
+        }
         let visible = try await models.listing().filter { context.apiKey?.mayList($0) ?? true }
         let list = ModelList(entries: visible)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: JSONWire.encode(list)))
     }
 
     @Sendable func showModel(_ request: Request, context: Context) async throws -> Response {
+        if Self.isAnthropicClient(request) {
+            return try await Self.answerAnthropicClient {
+                try await AnthropicController.showModel(request, context: context, models: models)
+            }
+        }
         // Model names contain `/` and `:`; the path parameter arrives percent-decoded.
         let id = try context.parameters.require("id")
         guard let entry = await models.callableEntry(named: id), context.apiKey?.mayList(entry) ?? true else {

@@ -43,6 +43,12 @@ extension Response {
         ticket?.finishWithBody()
         // The body is written after the handler (and the middleware that bound the drain) returned.
         let drain = ShutdownDrain.current
+        // Watching for the client going away (`consumeWithCancellationOnInboundClose`) means the
+        // connection is not reused after the stream: saying so keeps clients that pool connections
+        // (httpx, behind langchain-ollama and the SDKs) from sending their next request on a
+        // connection that is closing, which fails as "Server disconnected without sending a response".
+        var headers = headers
+        headers[.connection] = "close"
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in

@@ -35,20 +35,23 @@ public enum AnthropicRequestTranslator {
         return (urls, params)
     }
 
-    /// - Parameter requireMaxTokens: `false` for `count_tokens`, whose requests have no `max_tokens`.
+    /// - Parameters:
+    ///   - requireMaxTokens: `false` for `count_tokens`, whose requests have no `max_tokens`.
+    ///   - stripBillingHeader: remove Claude Code's billing line from system text
+    ///     (`ANTHROPIC_STRIP_BILLING_HEADER`), so that Ollama's prompt cache holds between turns.
     public static func translate(
         _ request: AnthropicMessagesRequest, model: ResolvedModel, defaults: ParameterLayer,
-        images: FetchedImages = [:], requireMaxTokens: Bool = true
+        images: FetchedImages = [:], requireMaxTokens: Bool = true, stripBillingHeader: Bool = false
     ) throws(GatewayError) -> AnthropicUpstreamPlan {
         if request.messages.isEmpty {
             throw .invalid("'messages' must contain at least one message.", param: "messages")
         }
-        let requestLayer = try parameterLayer(of: request, requireMaxTokens: requireMaxTokens)
+        let requestLayer = try parameterLayer(of: request, model: model, requireMaxTokens: requireMaxTokens)
         let parameters = ParameterLayer.resolve(request: requestLayer, modelOverride: model.overrides, defaults: defaults)
         var upstream = OllamaChatRequest(
             model: model.upstreamName,
-            messages: try messages(request, images: images),
-            tools: try tools(request.tools, choice: request.toolChoice),
+            messages: try messages(request, images: images, stripBillingHeader: stripBillingHeader),
+            tools: try tools(try effectiveTools(of: request), choice: request.toolChoice),
             options: parameters.options.isEmpty ? nil : ParameterLayer.normalizedOptions(parameters.options),
             stream: request.stream,
             keepAlive: parameters.keepAlive,
@@ -64,8 +67,8 @@ public enum AnthropicRequestTranslator {
     // MARK: - Parameters
 
     /// The request's own layer: Ollama controls it carries, then the Anthropic fields, which are more specific.
-    static func parameterLayer(of request: AnthropicMessagesRequest, requireMaxTokens: Bool) throws(GatewayError)
-        -> ParameterLayer
+    static func parameterLayer(of request: AnthropicMessagesRequest, model: ResolvedModel, requireMaxTokens: Bool)
+        throws(GatewayError) -> ParameterLayer
     {
         var layer = try ParameterLayer(ollamaStyle: request.ollamaControls)
         if let maxTokens = request.maxTokens {
@@ -77,24 +80,59 @@ public enum AnthropicRequestTranslator {
         if let value = request.temperature { try layer.setOption("temperature", .double(value), param: "temperature") }
         if let value = request.topP { try layer.setOption("top_p", .double(value), param: "top_p") }
         if let value = request.topK { layer.options["top_k"] = .int(value) }
-        layer.think = try think(request.thinking, controlsThink: layer.think)
+        layer.think = try think(
+            request.thinking, effort: request.effort, display: request.thinkingDisplay, model: model,
+            controlsThink: layer.think)
         return layer
     }
 
-    /// `thinking` and the Ollama `think` control, reconciled: they must agree.
-    static func think(_ thinking: AnthropicThinkingConfig?, controlsThink: OllamaThink?) throws(GatewayError) -> OllamaThink? {
+    /// `thinking` (with `output_config.effort`) and the Ollama `think` control, reconciled: they must agree.
+    ///
+    /// `adaptive` lets the model decide: it thinks where it can (at the effort's level, if one is given)
+    /// and answers plainly where it cannot, so a model without the `thinking` capability is sent no
+    /// `think` at all rather than refused. Ollama treats a level as "on" for models without levels.
+    static func think(
+        _ thinking: AnthropicThinkingConfig?, effort: String? = nil, display: String? = nil, model: ResolvedModel? = nil,
+        controlsThink: OllamaThink?
+    ) throws(GatewayError) -> OllamaThink? {
+        var effortLevel: OllamaThink?
+        if let effort {
+            guard ["low", "medium", "high", "xhigh", "max"].contains(effort) else {
+                throw .invalid(
+                    "'output_config.effort' must be one of low, medium, high, xhigh, max; got '\(effort)'.",
+                    param: "output_config.effort")
+            }
+            effortLevel = try ThinkingRequest.level(forEffort: effort, param: "output_config.effort")
+        }
+        if let display, display != "summarized", display != "omitted" {
+            throw .invalid("'thinking.display' must be 'summarized' or 'omitted'.", param: "thinking.display")
+        }
+        /// nil when the capabilities are not known yet: then Ollama's default (a thinking model thinks) decides.
+        let canThink = model?.capabilities.map { $0.contains(.thinking) }
         var wishes: [ThinkingRequest.Wish] = []
         if let controlsThink { wishes.append(.init(think: controlsThink, param: "think")) }
         switch thinking {
         case nil:
-            break
+            // Effort alone asks for nothing the model cannot do: a level only where it thinks anyway.
+            if let effortLevel, canThink == true, controlsThink == nil {
+                wishes.append(.init(think: effortLevel, param: "output_config.effort"))
+            }
         case .enabled(let budget?):
             guard budget > 0 else {
                 throw .invalid("'thinking.budget_tokens' must be a positive number of tokens.", param: "thinking.budget_tokens")
             }
-            wishes.append(.init(think: ThinkingRequest.level(forBudget: budget), param: "thinking"))
-        case .enabled(nil), .adaptive:
-            wishes.append(.init(think: .enabled(true), param: "thinking"))
+            wishes.append(.init(think: effortLevel ?? ThinkingRequest.level(forBudget: budget), param: "thinking"))
+        case .enabled(nil):
+            wishes.append(.init(think: effortLevel ?? .enabled(true), param: "thinking"))
+        case .adaptive:
+            if canThink != false, controlsThink != .enabled(false) {
+                // With unknown capabilities only a level is sent: a bare "on" could be refused.
+                if let effortLevel, canThink == true {
+                    wishes.append(.init(think: effortLevel, param: "thinking"))
+                } else if canThink == true {
+                    wishes.append(.init(think: .enabled(true), param: "thinking"))
+                }
+            }
         case .disabled:
             wishes.append(.init(think: .enabled(false), param: "thinking"))
         case .unknown:
@@ -109,6 +147,59 @@ public enum AnthropicRequestTranslator {
             throw .invalid("'stop_sequences[\(index)]' must not be empty.", param: "stop_sequences[\(index)]")
         }
         return sequences
+    }
+
+    /// The tools in force at the end of the conversation, which are the ones the model may call now:
+    /// `tools`, changed in order by the `tool_addition`/`tool_removal` blocks of system messages
+    /// (the mid-conversation-tool-changes beta). Ollama takes one tool list per request.
+    static func effectiveTools(of request: AnthropicMessagesRequest) throws(GatewayError) -> [AnthropicTool]? {
+        var tools = request.tools ?? []
+        var changed = false
+        for (index, message) in request.messages.enumerated() where message.role == "system" {
+            guard case .blocks(let blocks) = message.content else { continue }
+            for (blockIndex, block) in blocks.enumerated() {
+                guard case .unknown(let type, let raw) = block, type == "tool_addition" || type == "tool_removal" else {
+                    continue
+                }
+                let path = "messages[\(index)].content[\(blockIndex)].tool"
+                let tool = raw["tool"]
+                let kind = tool?["type"]?.stringValue
+                changed = true
+                switch (type, kind) {
+                case ("tool_addition", "tool_definition"):
+                    guard let definition = tool?["definition"], let name = definition["name"]?.stringValue else {
+                        throw .invalid("'\(path).definition' must be a tool with a 'name'.", param: "\(path).definition")
+                    }
+                    tools.removeAll { $0.name == name }
+                    tools.append(AnthropicTool(
+                        type: definition["type"]?.stringValue, name: name,
+                        description: definition["description"]?.stringValue, inputSchema: definition["input_schema"]))
+                case ("tool_addition", "tool_reference"):
+                    guard let name = tool?["name"]?.stringValue else {
+                        throw .invalid("'\(path).name' is required.", param: "\(path).name")
+                    }
+                    if tools.contains(where: { $0.name == name }) { continue }
+                    guard let declared = request.tools?.first(where: { $0.name == name }) else {
+                        throw .invalid(
+                            "'\(path)' names the tool '\(name)', which is neither among 'tools' nor defined earlier.",
+                            param: "\(path).name")
+                    }
+                    tools.append(declared)
+                case ("tool_removal", "tool_reference"):
+                    guard let name = tool?["name"]?.stringValue else {
+                        throw .invalid("'\(path).name' is required.", param: "\(path).name")
+                    }
+                    tools.removeAll { $0.name == name }
+                default:
+                    throw .invalid(
+                        "'\(path).type' '\(kind ?? "")' is not supported here: use 'tool_reference' (or 'tool_definition' "
+                            + "to add a tool); MCP tools are not available through this gateway.",
+                        param: "\(path).type")
+                }
+            }
+        }
+        if !changed { return request.tools }
+        return tools
     }
 
     static func tools(_ tools: [AnthropicTool]?, choice: AnthropicToolChoice?) throws(GatewayError) -> [OllamaTool]? {
@@ -157,12 +248,17 @@ public enum AnthropicRequestTranslator {
 
     // MARK: - Messages
 
-    static func messages(_ request: AnthropicMessagesRequest, images: FetchedImages) throws(GatewayError) -> [OllamaMessage] {
+    static func messages(_ request: AnthropicMessagesRequest, images: FetchedImages, stripBillingHeader: Bool = false)
+        throws(GatewayError) -> [OllamaMessage]
+    {
         var result: [OllamaMessage] = []
         result.reserveCapacity(request.messages.count + 1)
-        if let system = request.system {
-            let text = try systemText(system)
+        func appendSystem(_ text: String) {
+            let text = stripBillingHeader ? ClaudeCodeBillingHeader.strip(text) : text
             if !text.isEmpty { result.append(OllamaMessage(role: "system", content: text)) }
+        }
+        if let system = request.system {
+            appendSystem(try systemText(system))
         }
         /// Tool names by `tool_use` id, from earlier assistant turns, so tool results can name their tool.
         var toolNames: [String: String] = [:]
@@ -177,11 +273,35 @@ public enum AnthropicRequestTranslator {
                     if let id = call.id { toolNames[id] = call.function.name }
                 }
                 result.append(turn)
+            case "system":
+                // Ollama takes system messages anywhere in the conversation: the position is kept.
+                appendSystem(try systemMessageText(message.content, path: path))
             default:
-                throw .invalid("Invalid role '\(message.role)': expected 'user' or 'assistant'.", param: "\(path).role")
+                throw .invalid(
+                    "Invalid role '\(message.role)': expected 'user', 'assistant' or 'system'.", param: "\(path).role")
             }
         }
         return result
+    }
+
+    /// A `role: "system"` message's text. Its tool changes are read by `effectiveTools`.
+    static func systemMessageText(_ content: AnthropicContent, path: String) throws(GatewayError) -> String {
+        switch content {
+        case .text(let text): return text
+        case .blocks(let blocks):
+            var texts: [String] = []
+            for (index, block) in blocks.enumerated() {
+                switch block {
+                case .text(let text): texts.append(text)
+                case .unknown("tool_addition", _), .unknown("tool_removal", _): continue
+                default:
+                    throw .invalid(
+                        "System messages may hold 'text', 'tool_addition' and 'tool_removal' blocks only.",
+                        param: "\(path).content[\(index)].type")
+                }
+            }
+            return texts.joined(separator: "\n")
+        }
     }
 
     static func systemText(_ system: AnthropicSystem) throws(GatewayError) -> String {
@@ -325,5 +445,23 @@ public enum AnthropicRequestTranslator {
             "Content blocks of type '\(type)' are not supported by this gateway: use 'text', 'image', 'tool_use', "
                 + "'tool_result' or 'thinking'.",
             param: param)
+    }
+}
+
+
+/// The attribution line Claude Code puts at the start of its system prompt
+/// (`x-anthropic-billing-header: cc_version=2.1.337.607; cc_entrypoint=sdk-py;`, with more fields in
+/// some versions). Part of it is a fingerprint that differs from one conversation (or subagent) to the
+/// next, so prompts that carry it never share the long system-and-tools prefix Ollama's prompt cache
+/// could reuse. It means nothing to a local model.
+enum ClaudeCodeBillingHeader {
+    static let prefix = "x-anthropic-billing-header:"
+
+    /// The text without its billing lines (and the line breaks that ended them).
+    static func strip(_ text: String) -> String {
+        guard text.contains(prefix) else { return text }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        lines.removeAll { $0.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) }
+        return lines.joined(separator: "\n")
     }
 }

@@ -7,14 +7,17 @@ struct AnthropicResponseStyle: Sendable {
     /// The model name as the client asked for it.
     var model: String
     var excludeReasoning: Bool
+    /// `thinking.display: "omitted"`: thinking blocks keep their place and signature, without their text.
+    var omitThinking: Bool
     var stopSequences: [String]
     /// Reported in `message_start` (and kept when Ollama's count never comes, as after a stop
     /// sequence): the gateway's estimate of the prompt's tokens.
     var estimatedInputTokens: Int
 
     init(model: String, excludeReasoning: Bool = false, stopSequences: [String] = [], estimatedInputTokens: Int = 0,
-        id: String? = nil)
+        id: String? = nil, omitThinking: Bool = false)
     {
+        self.omitThinking = omitThinking
         self.id = id ?? Identifiers.make("msg_")
         self.model = model
         self.excludeReasoning = excludeReasoning
@@ -110,7 +113,8 @@ struct AnthropicStreamTranslator: Sendable {
             events.append(.contentBlockStart(index: nextIndex, block: .thinking(thinking: "", signature: "")))
             open = .thinking(text)
         }
-        events.append(.contentBlockDelta(index: nextIndex, delta: .thinking(text)))
+        // Omitted thinking is still signed over its full text, as Anthropic signs what it does not show.
+        if !style.omitThinking { events.append(.contentBlockDelta(index: nextIndex, delta: .thinking(text))) }
     }
 
     private mutating func appendText(_ text: String, into events: inout [AnthropicStreamEvent]) {

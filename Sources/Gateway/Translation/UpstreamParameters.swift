@@ -68,17 +68,20 @@ extension ParameterLayer {
     /// - Parameter paramPrefix: prefixed to field names in errors (`extra_body.`).
     public init(ollamaStyle controls: [String: JSONValue], paramPrefix: String = "") throws(GatewayError) {
         self.init()
-        for (name, value) in controls {
+        // A null is "not set", as Ollama reads it (clients such as langchain-ollama send every option,
+        // most of them null): it neither sets a value nor hides the model override or default.
+        for (name, value) in controls where !value.isNull {
             let param = paramPrefix + name
             switch name {
             case "options":
                 guard let nested = value.objectValue else {
                     throw .invalid("'\(param)' must be an object of Ollama options.", param: param)
                 }
-                for (option, optionValue) in nested {
+                for (option, optionValue) in nested where !optionValue.isNull {
                     let checked = try Self.checkedOption(option, optionValue, param: "\(param).\(option)")
                     // An option given at the top level is more specific than the same one inside `options`.
-                    let alsoAtTopLevel = controls[option] != nil && OllamaControlKey.optionNames.contains(option)
+                    let alsoAtTopLevel =
+                        controls[option].map { !$0.isNull } == true && OllamaControlKey.optionNames.contains(option)
                     if !alsoAtTopLevel { options[option] = checked }
                 }
             case "think":

@@ -49,15 +49,32 @@ public struct AnthropicMessageResponse: Sendable, Hashable, Codable {
 public struct AnthropicUsage: Sendable, Hashable, Codable {
     public var inputTokens: Int
     public var outputTokens: Int
+    /// Anthropic's prompt-cache counters. Ollama does not report what its prompt cache reused, so
+    /// they are 0 — said, rather than left out, for clients (Claude Code) that read them after
+    /// sending `cache_control`.
+    public var cacheCreationInputTokens: Int
+    public var cacheReadInputTokens: Int
 
     enum CodingKeys: String, CodingKey {
         case inputTokens = "input_tokens"
         case outputTokens = "output_tokens"
+        case cacheCreationInputTokens = "cache_creation_input_tokens"
+        case cacheReadInputTokens = "cache_read_input_tokens"
     }
 
-    public init(inputTokens: Int = 0, outputTokens: Int = 0) {
+    public init(inputTokens: Int = 0, outputTokens: Int = 0, cacheCreationInputTokens: Int = 0, cacheReadInputTokens: Int = 0) {
         self.inputTokens = inputTokens
         self.outputTokens = outputTokens
+        self.cacheCreationInputTokens = cacheCreationInputTokens
+        self.cacheReadInputTokens = cacheReadInputTokens
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        inputTokens = try container.decode(Int.self, forKey: .inputTokens)
+        outputTokens = try container.decode(Int.self, forKey: .outputTokens)
+        cacheCreationInputTokens = try container.decodeIfPresent(Int.self, forKey: .cacheCreationInputTokens) ?? 0
+        cacheReadInputTokens = try container.decodeIfPresent(Int.self, forKey: .cacheReadInputTokens) ?? 0
     }
 }
 

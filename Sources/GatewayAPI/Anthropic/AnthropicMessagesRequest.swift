@@ -20,6 +20,10 @@ public struct AnthropicMessagesRequest: Sendable, Hashable {
     public var tools: [AnthropicTool]?
     public var toolChoice: AnthropicToolChoice?
     public var thinking: AnthropicThinkingConfig?
+    /// `thinking.display`: `summarized` (the text, the default here) or `omitted` (empty text, a signature).
+    public var thinkingDisplay: String?
+    /// `output_config.effort`: low, medium, high, xhigh or max; a thinking level where the model thinks.
+    public var effort: String?
     /// Ollama controls from the top level and from `extra_body`, in Ollama's format.
     public var ollamaControls: [String: JSONValue]
 
@@ -28,8 +32,10 @@ public struct AnthropicMessagesRequest: Sendable, Hashable {
         stream: Bool = false, temperature: Double? = nil, topP: Double? = nil, topK: Int? = nil,
         stopSequences: [String]? = nil, metadata: JSONValue? = nil, tools: [AnthropicTool]? = nil,
         toolChoice: AnthropicToolChoice? = nil, thinking: AnthropicThinkingConfig? = nil,
-        ollamaControls: [String: JSONValue] = [:]
+        ollamaControls: [String: JSONValue] = [:], thinkingDisplay: String? = nil, effort: String? = nil
     ) {
+        self.thinkingDisplay = thinkingDisplay
+        self.effort = effort
         self.model = model
         self.maxTokens = maxTokens
         self.system = system
@@ -56,7 +62,11 @@ extension AnthropicMessagesRequest: Decodable {
         case stopSequences = "stop_sequences"
         case toolChoice = "tool_choice"
         case extraBody = "extra_body"
+        case outputConfig = "output_config"
     }
+
+    enum ThinkingKeys: String, CodingKey { case display }
+    enum OutputConfigKeys: String, CodingKey { case effort }
 
     /// Top-level keys of the Anthropic surface that share a name with an Ollama control.
     public static let surfaceKeys: Set<String> = ["temperature", "top_p", "top_k"]
@@ -76,6 +86,15 @@ extension AnthropicMessagesRequest: Decodable {
         tools = try container.decodeIfPresent([AnthropicTool].self, forKey: .tools)
         toolChoice = try container.decodeIfPresent(AnthropicToolChoice.self, forKey: .toolChoice)
         thinking = try container.decodeIfPresent(AnthropicThinkingConfig.self, forKey: .thinking)
+        if thinking != nil {
+            let nested = try container.nestedContainer(keyedBy: ThinkingKeys.self, forKey: .thinking)
+            thinkingDisplay = try nested.decodeIfPresent(String.self, forKey: .display)
+        }
+        // `output_config` also carries `format` (structured output) and may grow: only `effort` is read.
+        if container.contains(.outputConfig), try !container.decodeNil(forKey: .outputConfig) {
+            let nested = try container.nestedContainer(keyedBy: OutputConfigKeys.self, forKey: .outputConfig)
+            effort = try nested.decodeIfPresent(String.self, forKey: .effort)
+        }
         ollamaControls = try OllamaControlKey.collect(
             from: decoder, extraBodyKey: CodingKeys.extraBody.stringValue, surfaceKeys: Self.surfaceKeys)
     }
@@ -96,7 +115,8 @@ public enum AnthropicSystem: Sendable, Hashable, Decodable {
     }
 }
 
-/// One turn of the conversation: `user` or `assistant`.
+/// One turn of the conversation: `user`, `assistant` or `system` (instructions at that point of the
+/// conversation; text, plus `tool_addition`/`tool_removal` blocks of the mid-conversation-tool-changes beta).
 public struct AnthropicMessage: Sendable, Hashable, Decodable {
     public var role: String
     public var content: AnthropicContent

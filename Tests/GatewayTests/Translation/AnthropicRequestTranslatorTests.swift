@@ -81,8 +81,9 @@ struct AnthropicRequestTranslatorTests {
     }
 
     @Test func thinkingForms() throws {
+        // Capabilities not known: Ollama's default decides (a thinking model thinks).
         let adaptive = try translate(#"{"model":"m","max_tokens":9,"thinking":{"type":"adaptive"},"messages":\#(user(#""x""#))}"#)
-        #expect(adaptive.chat.request.think == .enabled(true))
+        #expect(adaptive.chat.request.think == nil)
         let none = try translate(#"{"model":"m","max_tokens":9,"messages":\#(user(#""x""#))}"#)
         #expect(none.chat.request.think == nil)
         #expect(try refusal(#"{"model":"m","max_tokens":9,"thinking":{"type":"sometimes"},"messages":\#(user(#""x""#))}"#).param
@@ -156,7 +157,7 @@ struct AnthropicRequestTranslatorTests {
         #expect(try refusal(
             #"{"model":"m","max_tokens":9,"messages":[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":[1]}]}]}"#
         ).param == "messages[0].content[0].input")
-        #expect(try refusal(#"{"model":"m","max_tokens":9,"messages":[{"role":"system","content":"x"}]}"#).param == "messages[0].role")
+        #expect(try refusal(#"{"model":"m","max_tokens":9,"messages":[{"role":"tool","content":"x"}]}"#).param == "messages[0].role")
         #expect(try refusal(#"{"model":"m","max_tokens":9,"messages":[]}"#).param == "messages")
         #expect(try refusal(#"{"model":"m","max_tokens":9,"system":[{"type":"image","source":{"type":"base64","data":"x"}}],"messages":\#(user(#""x""#))}"#).param
             == "system[0].type")
@@ -224,5 +225,155 @@ struct AnthropicRequestTranslatorTests {
         } catch {
             #expect(GatewayError.decoding(error).param == "messages[0].content[0].text")
         }
+    }
+
+    // MARK: - What Claude Code and other current clients send
+
+    func translate(_ json: String, capabilities: Set<ModelCapability>?, stripBillingHeader: Bool = false) throws
+        -> AnthropicUpstreamPlan
+    {
+        let request = try decode(json)
+        return try AnthropicRequestTranslator.translate(
+            request, model: ResolvedModel(requestedName: "m", upstreamName: "m", capabilities: capabilities),
+            defaults: ParameterLayer(), stripBillingHeader: stripBillingHeader)
+    }
+
+    @Test func systemMessagesKeepTheirPlaceInTheConversation() throws {
+        let plan = try translate(#"""
+            {"model":"m","max_tokens":9,"system":"top","messages":[
+             {"role":"user","content":"hi"},
+             {"role":"system","content":"now answer in French"},
+             {"role":"assistant","content":"ok"},
+             {"role":"system","content":[{"type":"text","text":"a"},{"type":"text","text":"b","cache_control":{"type":"ephemeral"}}]},
+             {"role":"user","content":"go"}]}
+            """#)
+        let messages = plan.chat.request.messages
+        #expect(messages.map(\.role) == ["system", "user", "system", "assistant", "system", "user"])
+        #expect(messages[2].content == "now answer in French")
+        #expect(messages[4].content == "a\nb")
+        #expect(try refusal(
+            #"{"model":"m","max_tokens":9,"messages":[{"role":"system","content":[{"type":"image","source":{"type":"base64","data":"x"}}]},{"role":"user","content":"x"}]}"#
+        ).param == "messages[0].content[0].type")
+    }
+
+    @Test func toolChangesInSystemMessagesDecideTheToolsOllamaSees() throws {
+        let plan = try translate(#"""
+            {"model":"m","max_tokens":9,"tools":[{"name":"a"},{"name":"b"}],"messages":[
+             {"role":"user","content":"hi"},
+             {"role":"system","content":[{"type":"tool_removal","tool":{"type":"tool_reference","name":"a"}},
+               {"type":"tool_addition","tool":{"type":"tool_definition","definition":{"name":"c","description":"C","input_schema":{"type":"object","properties":{"q":{"type":"string"}}}}}},
+               {"type":"text","text":"tools changed"}]},
+             {"role":"user","content":"go"}]}
+            """#)
+        #expect(plan.chat.request.tools?.map(\.function.name) == ["b", "c"])
+        #expect(plan.chat.request.tools?.last?.function.description == "C")
+        #expect(plan.chat.request.messages[1].content == "tools changed")
+        // Removed, then added back by reference.
+        let back = try translate(#"""
+            {"model":"m","max_tokens":9,"tools":[{"name":"a"}],"messages":[{"role":"user","content":"hi"},
+             {"role":"system","content":[{"type":"tool_removal","tool":{"type":"tool_reference","name":"a"}}]},
+             {"role":"system","content":[{"type":"tool_addition","tool":{"type":"tool_reference","name":"a"}}]},
+             {"role":"user","content":"go"}]}
+            """#)
+        #expect(back.chat.request.tools?.map(\.function.name) == ["a"])
+        // Everything removed: no tools at all.
+        let none = try translate(#"""
+            {"model":"m","max_tokens":9,"tools":[{"name":"a"}],"messages":[{"role":"user","content":"hi"},
+             {"role":"system","content":[{"type":"tool_removal","tool":{"type":"tool_reference","name":"a"}}]}]}
+            """#)
+        #expect(none.chat.request.tools == nil)
+        #expect(try refusal(#"""
+            {"model":"m","max_tokens":9,"messages":[{"role":"user","content":"hi"},
+             {"role":"system","content":[{"type":"tool_addition","tool":{"type":"tool_reference","name":"nowhere"}}]}]}
+            """#).param == "messages[1].content[0].tool.name")
+        #expect(try refusal(#"""
+            {"model":"m","max_tokens":9,"messages":[{"role":"user","content":"hi"},
+             {"role":"system","content":[{"type":"tool_addition","tool":{"type":"mcp_toolset_reference","server_name":"s"}}]}]}
+            """#).param == "messages[1].content[0].tool.type")
+        // tool_choice is checked against the tools in force.
+        #expect(try refusal(#"""
+            {"model":"m","max_tokens":9,"tools":[{"name":"a"},{"name":"b"}],"tool_choice":{"type":"tool","name":"a"},"messages":[{"role":"user","content":"hi"},
+             {"role":"system","content":[{"type":"tool_removal","tool":{"type":"tool_reference","name":"a"}}]}]}
+            """#).param == "tool_choice.name")
+    }
+
+    @Test func adaptiveThinkingThinksWhereTheModelCan() throws {
+        let adaptive = #"{"model":"m","max_tokens":9,"thinking":{"type":"adaptive"},"messages":\#(user(#""x""#))}"#
+        #expect(try translate(adaptive, capabilities: [.completion, .tools]).chat.request.think == nil)
+        #expect(try translate(adaptive, capabilities: [.completion, .thinking]).chat.request.think == .enabled(true))
+        let withEffort =
+            #"{"model":"m","max_tokens":9,"thinking":{"type":"adaptive"},"output_config":{"effort":"low"},"messages":\#(user(#""x""#))}"#
+        #expect(try translate(withEffort, capabilities: [.completion, .thinking]).chat.request.think == .level("low"))
+        #expect(try translate(withEffort, capabilities: [.completion]).chat.request.think == nil)
+        // An explicit `think:false` beside adaptive is not a contradiction: adaptive lets it decide.
+        let off = #"{"model":"m","max_tokens":9,"think":false,"thinking":{"type":"adaptive"},"messages":\#(user(#""x""#))}"#
+        #expect(try translate(off, capabilities: [.completion, .thinking]).chat.request.think == .enabled(false))
+    }
+
+    @Test("output_config.effort → Ollama level", arguments: [
+        ("low", OllamaThink.level("low")), ("medium", .level("medium")), ("high", .level("high")), ("xhigh", .level("max")),
+        ("max", .level("max")),
+    ])
+    func effortLevels(effort: String, expected: OllamaThink) throws {
+        let enabled = try translate(
+            #"{"model":"m","max_tokens":9,"thinking":{"type":"enabled","budget_tokens":2000},"output_config":{"effort":"\#(effort)"},"messages":\#(user(#""x""#))}"#,
+            capabilities: [.completion, .thinking])
+        #expect(enabled.chat.request.think == expected)
+        let alone = try translate(
+            #"{"model":"m","max_tokens":9,"output_config":{"effort":"\#(effort)"},"messages":\#(user(#""x""#))}"#,
+            capabilities: [.completion, .thinking])
+        #expect(alone.chat.request.think == expected)
+        let plain = try translate(
+            #"{"model":"m","max_tokens":9,"output_config":{"effort":"\#(effort)"},"messages":\#(user(#""x""#))}"#,
+            capabilities: [.completion])
+        #expect(plain.chat.request.think == nil)
+    }
+
+    @Test func badEffortAndDisplayAreNamed() throws {
+        #expect(try refusal(
+            #"{"model":"m","max_tokens":9,"output_config":{"effort":"huge"},"messages":\#(user(#""x""#))}"#).param
+            == "output_config.effort")
+        #expect(try refusal(
+            #"{"model":"m","max_tokens":9,"thinking":{"type":"adaptive","display":"loud"},"messages":\#(user(#""x""#))}"#).param
+            == "thinking.display")
+        let request = try decode(
+            #"{"model":"m","max_tokens":9,"thinking":{"type":"adaptive","display":"omitted"},"output_config":null,"messages":\#(user(#""x""#))}"#)
+        #expect(request.thinkingDisplay == "omitted")
+        #expect(request.effort == nil)
+    }
+
+    @Test func nullOllamaOptionsAreNotSet() throws {
+        let overrides = try ParameterLayer(ollamaStyle: ["num_ctx": 8192])
+        let plan = try translate(
+            #"{"model":"m","max_tokens":9,"num_ctx":null,"keep_alive":null,"think":null,"options":{"seed":null,"top_k":3},"extra_body":{"num_gpu":null},"messages":\#(user(#""x""#))}"#,
+            overrides: overrides)
+        #expect(plan.chat.request.options?["num_ctx"] == .int(8192))
+        #expect(plan.chat.request.options?["seed"] == nil)
+        #expect(plan.chat.request.options?["num_gpu"] == nil)
+        #expect(plan.chat.request.options?["top_k"] == .int(3))
+        #expect(plan.chat.request.keepAlive == nil)
+        #expect(plan.chat.request.think == nil)
+        // A null at the top level does not hide the same option set inside `options`.
+        let nested = try ParameterLayer(ollamaStyle: ["num_ctx": nil, "options": ["num_ctx": 4096]])
+        #expect(nested.options["num_ctx"] == .int(4096))
+    }
+
+    @Test func billingHeaderLineIsRemovedWhenAsked() throws {
+        func request(_ stamp: String) -> String {
+            #"""
+            {"model":"m","max_tokens":32000,"system":[
+              {"type":"text","text":"x-anthropic-billing-header: cc_version=2.1.0.\#(stamp); cc_entrypoint=sdk-py; cch=\#(stamp);"},
+              {"type":"text","text":"You are Claude Code.","cache_control":{"type":"ephemeral"}}],
+             "messages":[{"role":"user","content":"hi"}]}
+            """#
+        }
+        let first = try translate(request("a1"), capabilities: nil, stripBillingHeader: true)
+        let second = try translate(request("b2"), capabilities: nil, stripBillingHeader: true)
+        #expect(first.chat.request.messages[0].content == "You are Claude Code.")
+        #expect(first.chat.request == second.chat.request)
+        let kept = try translate(request("a1"), capabilities: nil, stripBillingHeader: false)
+        #expect(kept.chat.request.messages[0].content.hasPrefix("x-anthropic-billing-header: cc_version=2.1.0.a1;"))
+        #expect(ClaudeCodeBillingHeader.strip("a\nx-anthropic-billing-header: x;\nb") == "a\nb")
+        #expect(ClaudeCodeBillingHeader.strip("no header") == "no header")
     }
 }

@@ -162,6 +162,24 @@ struct AnthropicStreamTranslatorTests {
         #expect(try accumulate(events).content == [.text("ok")])
     }
 
+    @Test func omittedThinkingKeepsItsBlockAndSignatureWithoutText() throws {
+        var omitted = style()
+        omitted.omitThinking = true
+        let events = run([line(thinking: "Let me "), line(content: "Hi", thinking: "think."), line(done: true, reason: "stop")],
+            style: omitted)
+        checkAnthropicGrammar(events)
+        #expect(!events.contains { if case .contentBlockDelta(_, .thinking) = $0 { true } else { false } })
+        let message = try accumulate(events)
+        #expect(message.content == [
+            .thinking(thinking: "", signature: AnthropicThinkingSignature.make(for: "Let me think.")), .text("Hi"),
+        ])
+    }
+
+    @Test func usageReportsCacheCountersAsZero() throws {
+        let wire = String(buffer: JSONWire.encode(AnthropicUsage(inputTokens: 3, outputTokens: 4)))
+        #expect(wire.contains(#""cache_creation_input_tokens":0"#) && wire.contains(#""cache_read_input_tokens":0"#))
+    }
+
     @Test func thinkTagsInContentBecomeThinking() throws {
         let pieces = ["  <thi", "nk>I rea", "son</th", "ink>", "\n\nThe ans", "wer"]
         let events = run(pieces.map { line(content: $0) } + [line(done: true)], style: style())
