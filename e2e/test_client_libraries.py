@@ -125,3 +125,31 @@ def test_llm_cli_with_an_openai_compatible_model(gateway, api_key, reset_sim, tm
         [str(llm), "-m", "gateway-sim-chat", "--no-log", "Hi"], capture_output=True, text=True, env=env, timeout=60
     )
     assert streamed.stdout.strip() == "You said: Hi", streamed.stderr
+
+
+# MARK: - LiteLLM
+
+
+def test_litellm_as_a_client_of_each_api(gateway, api_key, reset_sim, monkeypatch):
+    # LiteLLM reads its model price list from the network unless told to use the copy it ships.
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    answer = litellm.completion(
+        model="openai/sim-chat", api_base=gateway + "/v1", api_key=api_key,
+        messages=[{"role": "user", "content": "Hi"}])
+    assert answer.choices[0].message.content == "You said: Hi"
+    assert answer.usage.total_tokens > 0
+
+    streamed = litellm.completion(
+        model="openai/sim-chat", api_base=gateway + "/v1", api_key=api_key, stream=True,
+        messages=[{"role": "user", "content": "Hello"}])
+    assert "".join(chunk.choices[0].delta.content or "" for chunk in streamed) == "You said: Hello"
+
+    anthropic = litellm.completion(
+        model="anthropic/sim-chat", api_base=gateway, api_key=api_key, max_tokens=64,
+        messages=[{"role": "user", "content": "Hi"}])
+    assert anthropic.choices[0].message.content == "You said: Hi"
+
+    embedded = litellm.embedding(model="openai/sim-embed", api_base=gateway + "/v1", api_key=api_key, input=["Hi"])
+    assert len(embedded.data[0]["embedding"]) == 384
