@@ -167,7 +167,9 @@ public final class ModelRegistry: ModelDirectory {
     /// The models for a client's listing: a 503 when Ollama does not answer, where an empty or stale
     /// list would read as "this gateway has no such models".
     public func listing() async throws(GatewayError) -> [ModelEntry] {
-        if state.withLock({ $0.lastRefreshFailed }), refreshAllowed() {
+        // A list read once may be stale: try Ollama again (at most every few seconds). A list never
+        // read is read by `entries()`.
+        if state.withLock({ $0.loaded && $0.lastRefreshFailed }), refreshAllowed() {
             try? await refresh()
         }
         let entries = await entries()

@@ -311,7 +311,8 @@ public struct OllamaNativeController: Sendable {
     {
         var controls: [String: JSONValue] = [:]
         for name in ["options", "think", "keep_alive", "truncate", "shift", "request_timeout", "timeout_ms", "exclude_reasoning"] {
-            if let value = body.removeValue(forKey: name), !value.isNull { controls[name] = value }
+            // A null is "not set": `ParameterLayer(ollamaStyle:)` skips it, as it does for every route.
+            controls[name] = body.removeValue(forKey: name)
         }
         let parameters = ParameterLayer.resolve(
             request: try ParameterLayer(ollamaStyle: controls), modelOverride: model.overrides, defaults: defaults)
