@@ -7,9 +7,19 @@ struct OllamaGateway: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ollama-gateway",
         abstract: "OpenAI- and Anthropic-compatible gateway in front of Ollama, with API keys and usage accounting.",
-        subcommands: [Serve.self, KeysCommand.self, AdminCommand.self],
+        version: GatewayVersion.current,
+        subcommands: [Serve.self, KeysCommand.self, AdminCommand.self, VersionCommand.self],
         defaultSubcommand: Serve.self
     )
+}
+
+/// `ollama-gateway version`: the same line as `--version`, for those who type it as a command.
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")
+
+    func run() {
+        print(GatewayVersion.current)
+    }
 }
 
 /// `ollama-gateway serve`: every option is also an environment variable and a `.env` entry
