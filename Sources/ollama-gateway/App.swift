@@ -8,7 +8,9 @@ struct OllamaGateway: AsyncParsableCommand {
         commandName: "ollama-gateway",
         abstract: "OpenAI- and Anthropic-compatible gateway in front of Ollama, with API keys and usage accounting.",
         version: GatewayVersion.current,
-        subcommands: [Serve.self, KeysCommand.self, AdminCommand.self, VersionCommand.self],
+        subcommands: [
+            Serve.self, KeysCommand.self, AdminCommand.self, BackupCommand.self, RestoreCommand.self, VersionCommand.self,
+        ],
         defaultSubcommand: Serve.self
     )
 }
