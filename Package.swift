@@ -127,6 +127,8 @@ let package = Package(
                 "GatewayStore",
                 .product(name: "SQLKit", package: "sql-kit"),
             ],
+            // Databases of earlier releases, for the upgrade test (scripts/make-upgrade-fixture.py).
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
