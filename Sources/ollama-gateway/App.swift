@@ -38,7 +38,7 @@ struct Serve: AsyncParsableCommand {
 
     /// Environment names of the settings that have no flag of their own, for `--help`.
     static let settingsWithoutFlag: [String] = {
-        let flags: Set = ["HOST", "PORT", "OLLAMA_URL", "DATA_DIR", "DEMO", "REASONING_FORMAT", "LOG_LEVEL"]
+        let flags: Set = ["HOST", "PORT", "OLLAMA_URL", "DATA_DIR", "DEMO", "REASONING_FORMAT", "LOG_LEVEL", "LOG_FORMAT"]
         return GatewayConfiguration.environmentNames.filter { !flags.contains($0) }
     }()
 
@@ -64,6 +64,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (LOG_LEVEL, default info).")
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: "text, or json for one JSON object a line (LOG_FORMAT, default text).")
+    var logFormat: String?
+
     func run() async throws {
         var overrides: [String: String] = [:]
         overrides["HOST"] = host
@@ -72,6 +75,7 @@ struct Serve: AsyncParsableCommand {
         overrides["DATA_DIR"] = dataDir
         overrides["REASONING_FORMAT"] = reasoningFormat
         overrides["LOG_LEVEL"] = logLevel
+        overrides["LOG_FORMAT"] = logFormat
         if demo { overrides["DEMO"] = "true" }
         let configuration = try await GatewayConfiguration.load(overrides: overrides, flags: Self.flags)
         try await GatewayRunner.run(configuration)
@@ -81,5 +85,6 @@ struct Serve: AsyncParsableCommand {
     static let flags = [
         "HOST": "--host", "PORT": "--port", "OLLAMA_URL": "--ollama-url", "DATA_DIR": "--data-dir",
         "REASONING_FORMAT": "--reasoning-format", "LOG_LEVEL": "--log-level", "DEMO": "--demo",
+        "LOG_FORMAT": "--log-format",
     ]
 }

@@ -77,7 +77,7 @@ public struct OllamaClient: Sendable {
         } catch {
             logger.warning(
                 "Ollama sent an answer the gateway cannot read",
-                metadata: ["ollama.url": "\(baseURL)", "ollama.path": "\(path)", "error": "\(error)"])
+                metadata: ["ollama.url": "\(LogRedaction.url(baseURL))", "ollama.path": "\(path)", "error": "\(error)"])
             throw GatewayError(.upstreamError, "Ollama sent an answer the gateway cannot read.", code: "upstream_invalid")
         }
     }
@@ -153,7 +153,7 @@ public struct OllamaClient: Sendable {
             logger.warning(
                 "Ollama answered with an error",
                 metadata: [
-                    "ollama.url": "\(baseURL)", "http.status": "\(response.status.code)", "error": "\(message.prefix(500))",
+                    "ollama.url": "\(LogRedaction.url(baseURL))", "http.status": "\(response.status.code)", "error": "\(message.prefix(500))",
                 ])
         }
         return error
@@ -207,7 +207,7 @@ public struct OllamaClient: Sendable {
         // An Ollama that is down fails every request: the model refresh says so once, in plain words.
         logger.log(
             level: translated.kind == .upstreamUnavailable ? .debug : .warning, "Ollama request failed",
-            metadata: ["ollama.url": "\(baseURL)", "error": "\(String(describing: error))"])
+            metadata: ["ollama.url": "\(LogRedaction.url(baseURL))", "error": "\(String(describing: error))"])
         return translated
     }
 
