@@ -71,6 +71,8 @@ public struct GatewayConfiguration: Sendable {
     public var logLevel: Logger.Level = .info
     /// Text lines for people, or one JSON object a line for log shippers.
     public var logFormat: LogFormat = .text
+    /// OpenTelemetry traces, exported when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; nil: no tracing at all.
+    public var tracing: TracingConfiguration?
 
     public init() {}
 }
@@ -100,7 +102,7 @@ extension GatewayConfiguration {
         "REASONING_FORMAT", "ANTHROPIC_STRIP_BILLING_HEADER",
         "MODEL_REFRESH_INTERVAL_S", "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
         "LOG_FORMAT",
-    ] + AdminConfiguration.environmentNames + ServerLimits.environmentNames
+    ] + AdminConfiguration.environmentNames + ServerLimits.environmentNames + TracingConfiguration.environmentNames
 
     /// Reads the settings: values given as flags first, then the process environment, then `.env`.
     /// - Parameters:
@@ -176,6 +178,7 @@ extension GatewayConfiguration {
             throw ConfigurationError("\(reader.source("LOG_FORMAT")) must be text or json, got '\(formatName)'")
         }
         self.logFormat = logFormat
+        tracing = try TracingConfiguration(reader: reader)
         guard let url = URL(string: ollamaURL), let scheme = url.scheme, ["http", "https"].contains(scheme),
             url.host != nil
         else {

@@ -22,6 +22,12 @@ extension AdminConfiguration: CustomStringConvertible {
     }
 }
 
+extension TracingConfiguration: CustomStringConvertible {
+    public var description: String {
+        "TracingConfiguration(endpoint: \(LogRedaction.url(endpoint)), headers: \(headers.count) not shown)"
+    }
+}
+
 extension OllamaClient: CustomStringConvertible {
     public var description: String {
         "OllamaClient(\(LogRedaction.url(baseURL))\(authHeader == nil ? "" : ", with OLLAMA_AUTH_HEADER"))"

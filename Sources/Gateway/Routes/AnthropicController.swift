@@ -158,6 +158,7 @@ public struct AnthropicController: Sendable {
             }
             let message = accumulator.message ?? AnthropicMessageResponse(id: style.id, model: style.model)
             context.ticket?.setTokens(prompt: message.usage.inputTokens, completion: message.usage.outputTokens)
+            context.ticket?.setFinishReason(message.stopReason)
             return Response(
                 status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: JSONWire.encode(message)))
         }
@@ -207,8 +208,9 @@ public struct AnthropicController: Sendable {
                     try await relay.run(
                         response: upstreamResponse, translator: &translator, deadline: remaining, idle: idle, ping: ping
                     ) { events in
-                        for case .messageDelta(_, _, let usage) in events {
+                        for case .messageDelta(let stopReason, _, let usage) in events {
                             ticket?.setTokens(prompt: usage.inputTokens ?? 0, completion: usage.outputTokens)
+                            ticket?.setFinishReason(stopReason)
                         }
                         try await writer.write(AnthropicStreamRelay.encode(events))
                         ticket?.markFirstToken()

@@ -54,6 +54,7 @@ public struct OpenAIController: Sendable {
                 try await model.namingNotFound { try await upstream.chat(plan.request) }
             }
             context.ticket?.setTokens(prompt: answer.metrics.promptEvalCount ?? 0, completion: answer.metrics.evalCount ?? 0)
+            context.ticket?.setFinishReason(answer.doneReason)
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: JSONWire.encode(OpenAIChatResponseTranslator.completion(from: answer, style: finalStyle))))
@@ -178,6 +179,7 @@ struct OpenAIChatStreamRelay: Sendable {
         let chunk = try OllamaClient.decodeLine(line, as: OllamaChatChunk.self, error: \.error)
         if chunk.done {
             ticket?.setTokens(prompt: chunk.metrics.promptEvalCount ?? 0, completion: chunk.metrics.evalCount ?? 0)
+            ticket?.setFinishReason(chunk.doneReason)
         }
         let before = output.readableBytes
         for converted in translator.translate(chunk) {
