@@ -38,7 +38,7 @@ enum GatewayRunner {
             configuration: configuration, logger: logger, extraServices: extraServices,
             onServerRunning: { port in
                 // Scripts read the port from this line (useful with --port 0); with LOG_FORMAT=json it
-                // is a JSON record too, so that standard output stays one JSON object a line.
+                // is a JSON record too, so that all the process writes is one JSON object a line.
                 let line = format.announcement("ollama-gateway listening on http://\(host):\(port)", label: "ollama-gateway")
                 FileHandle.standardOutput.write(Data(line.utf8))
             })

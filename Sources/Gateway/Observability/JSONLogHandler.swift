@@ -10,12 +10,13 @@ public enum LogFormat: String, Sendable, CaseIterable {
 }
 
 extension LogFormat {
-    /// The process's log handler factory for this format: both write to standard output, one line
-    /// an event.
+    /// The process's log handler factory for this format: both write to standard error, one line an
+    /// event, as swift-log's default handler does (standard output carries what scripts read: the
+    /// `listening on` line, a new key).
     public func makeHandler(label: String) -> any LogHandler {
         switch self {
-        case .text: StreamLogHandler.standardOutput(label: label)
-        case .json: JSONLogHandler(label: label, output: JSONLogHandler.standardOutput)
+        case .text: StreamLogHandler.standardError(label: label)
+        case .json: JSONLogHandler(label: label, output: JSONLogHandler.standardError)
         }
     }
 }
@@ -119,7 +120,7 @@ public struct JSONLogHandler: LogHandler {
     static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     /// Whole lines in one `write(2)` each: lines from several threads never interleave.
-    public static let standardOutput: @Sendable (String) -> Void = { line in
-        FileHandle.standardOutput.write(Data(line.utf8))
+    public static let standardError: @Sendable (String) -> Void = { line in
+        FileHandle.standardError.write(Data(line.utf8))
     }
 }
