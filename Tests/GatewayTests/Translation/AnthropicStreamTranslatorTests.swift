@@ -249,7 +249,7 @@ struct AnthropicStreamTranslatorTests {
     }
 
     @Test func wireFormatOfEvents() throws {
-        let encoded = String(buffer: AnthropicStreamRelay.encode([
+        let encoded = String(buffer: AnthropicStreamAdapter.encode([
             .contentBlockStart(index: 0, block: .toolUse(id: "toolu_1", name: "f", input: [:])),
             .contentBlockDelta(index: 0, delta: .inputJSON("{}")),
             .messageDelta(stopReason: "end_turn", stopSequence: nil, usage: AnthropicDeltaUsage(outputTokens: 3)),
@@ -295,10 +295,10 @@ struct AnthropicStreamTranslatorTests {
         for piece in pieces {
             lines.append(piece)
             while let line = lines.nextLine() {
-                events += try AnthropicStreamRelay.translate(line, translator: &translator)
+                events += try AnthropicStreamAdapter.translate(line, translator: &translator)
             }
         }
-        if let line = lines.finish() { events += try AnthropicStreamRelay.translate(line, translator: &translator) }
+        if let line = lines.finish() { events += try AnthropicStreamAdapter.translate(line, translator: &translator) }
         return events
     }
 
