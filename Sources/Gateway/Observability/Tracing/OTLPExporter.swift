@@ -116,12 +116,8 @@ public final class OTLPExporter: Service, Sendable {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: self.configuration.scheduleDelay)
-                await self.flush()
-            }
-        }
+        // Until shutdown, then once more: the spans of the requests the drain let finish go too.
+        await PeriodicWork.run(every: configuration.scheduleDelay, delayFirst: true) { await self.flush() }
         await flush()
     }
 
