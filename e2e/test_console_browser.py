@@ -101,9 +101,19 @@ def check_page(driver, name):
         bad = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
                for v in results["violations"] if v["impact"] in ("serious", "critical")]
         assert not bad, f"{name} ({theme}): {bad}"
-        driver.save_screenshot(str(SHOTS / f"{name}-{theme}.png"))
+        screenshot(driver, SHOTS / f"{name}-{theme}.png")
     driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "light"}]})
     assert_inert(driver)
+
+
+def screenshot(driver, path):
+    """The whole page from its top (up to a tall screen's height), at the window's width."""
+    size = driver.get_window_size()
+    driver.execute_script("window.scrollTo(0, 0); document.activeElement && document.activeElement.blur();")
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(size["width"], min(max(height + 20, 300), 2000) + (size["height"] - driver.execute_script("return window.innerHeight")))
+    driver.save_screenshot(str(path))
+    driver.set_window_size(size["width"], size["height"])
 
 
 def fill(driver, name, value):
@@ -112,8 +122,18 @@ def fill(driver, name, value):
     field.send_keys(value)
 
 
-def submit(driver, form_selector="main form.stack, main form.grid-form"):
+def submit(driver, form_selector="main form.stack, main form.grid-form", navigates=True):
+    """Clicks the form's main button; waits for the next page when the form navigates."""
+    page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, form_selector).find_element(By.CSS_SELECTOR, "button[type=submit].primary").click()
+    if navigates:
+        wait_for(driver, expected_conditions.staleness_of(page))
+
+
+def click_and_wait(driver, element):
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    wait_for(driver, expected_conditions.staleness_of(page))
 
 
 def last_chat_body(sim):
@@ -171,7 +191,7 @@ def test_the_whole_life_of_a_key_and_a_model(console, sim, browser):
         time.sleep(0.5)
     assert rows and "sim-chat" in rows[0].text and XSS_KEY in rows[0].text
     check_page(driver, "requests")
-    rows[0].find_element(By.CSS_SELECTOR, "a").click()
+    click_and_wait(driver, rows[0].find_element(By.CSS_SELECTOR, "a"))
     assert "/admin/requests/detail" in driver.current_url
     check_page(driver, "request-detail")
     driver.get(console + "/admin/?range=1h")
@@ -183,7 +203,7 @@ def test_the_whole_life_of_a_key_and_a_model(console, sim, browser):
     # A model's overrides: invalid JSON shows its error beside the field; a valid one takes effect.
     driver.get(console + "/admin/models")
     check_page(driver, "models")
-    driver.find_element(By.LINK_TEXT, "sim-chat:latest").click()
+    click_and_wait(driver, driver.find_element(By.LINK_TEXT, "sim-chat:latest"))
     fill(driver, "overrides", '{"num_ctx": 1234')
     submit(driver)
     error = driver.find_element(By.ID, "f-overrides-error")
@@ -207,7 +227,7 @@ def test_the_whole_life_of_a_key_and_a_model(console, sim, browser):
     driver.get(console + "/admin/playground")
     Select(driver.find_element(By.NAME, "model")).select_by_value("sim-chat:latest")
     fill(driver, "prompt", "Say something")
-    submit(driver, "#playground")
+    submit(driver, "#playground", navigates=False)
     wait_for(driver, lambda d: "s in all" in d.find_element(By.ID, "answer-stats").text or "Error" in d.find_element(By.ID, "answer-stats").text)
     assert "tokens in" in driver.find_element(By.ID, "answer-stats").text
     assert driver.find_element(By.ID, "answer").text
@@ -215,7 +235,7 @@ def test_the_whole_life_of_a_key_and_a_model(console, sim, browser):
 
     # Rotate (confirmed), then revoke (its own confirmation page): old secrets are refused.
     driver.get(console + "/admin/keys")
-    driver.find_element(By.CSS_SELECTOR, "main tbody a[href^='/admin/keys/key_']").click()
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "main tbody a[href^='/admin/keys/key_']"))
     check_page(driver, "key")
     driver.find_element(By.XPATH, "//button[text()='Rotate secret']").click()
     wait_for(driver, expected_conditions.alert_is_present()).accept()
@@ -226,10 +246,10 @@ def test_the_whole_life_of_a_key_and_a_model(console, sim, browser):
         client.chat.completions.create(model="sim-chat", messages=[{"role": "user", "content": "old"}])
     fresh = openai.OpenAI(base_url=console + "/v1", api_key=rotated, max_retries=0, timeout=30)
     assert fresh.chat.completions.create(model="sim-chat", messages=[{"role": "user", "content": "new"}]).choices
-    driver.find_element(By.LINK_TEXT, "Go to the key").click()
-    driver.find_element(By.LINK_TEXT, "Revoke…").click()
+    click_and_wait(driver, driver.find_element(By.LINK_TEXT, "Go to the key"))
+    click_and_wait(driver, driver.find_element(By.LINK_TEXT, "Revoke…"))
     check_page(driver, "key-revoke")
-    driver.find_element(By.XPATH, "//button[text()='Revoke the key']").click()
+    click_and_wait(driver, driver.find_element(By.XPATH, "//button[text()='Revoke the key']"))
     assert "The key has been revoked" in driver.page_source
     with pytest.raises(openai.AuthenticationError):
         fresh.chat.completions.create(model="sim-chat", messages=[{"role": "user", "content": "revoked"}])
@@ -237,13 +257,13 @@ def test_the_whole_life_of_a_key_and_a_model(console, sim, browser):
     # A phone's width: the same pages, one column.
     driver.set_window_size(390, 844)
     driver.get(console + "/admin/?range=24h")
-    driver.save_screenshot(str(SHOTS / "overview-phone.png"))
+    screenshot(driver, SHOTS / "overview-phone.png")
     driver.get(console + "/admin/keys")
-    driver.save_screenshot(str(SHOTS / "keys-phone.png"))
+    screenshot(driver, SHOTS / "keys-phone.png")
     driver.set_window_size(1280, 900)
 
     # Sign out: the console is closed again.
-    driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
+    click_and_wait(driver, driver.find_element(By.XPATH, "//button[text()='Sign out']"))
     assert driver.current_url.endswith("/admin/login?notice=signed-out")
     driver.get(console + "/admin/keys")
     assert driver.current_url.endswith("/admin/login")

@@ -39,14 +39,19 @@ enum ConsoleCharts {
         unit == "ms" ? ConsoleFormat.milliseconds(value) : "\(ConsoleFormat.compact(Int(value.rounded()))) \(unit)"
     }
 
+    /// The caption's peak: counts without their unit (the title names it).
+    static func peak(_ value: Double, unit: String) -> String {
+        unit == "ms" ? ConsoleFormat.milliseconds(value) : ConsoleFormat.compact(Int(value.rounded()))
+    }
+
     /// A bar chart of `points` (time, value).
     static func bars(title: String, unit: String, points: [(Date, Double)], labelFormat: LabelFormat, tone: String = "")
         -> HTML
     {
         let width = 600.0
-        let height = 150.0
+        let height = 180.0
         let top = 12.0
-        let bottom = 22.0
+        let bottom = 34.0
         let plot = height - top - bottom
         let maximum = max(points.map(\.1).max() ?? 0, 0)
         let scale = maximum > 0 ? plot / maximum : 0
@@ -67,11 +72,11 @@ enum ConsoleCharts {
         }
         var labels: [HTML] = []
         if let first = points.first, let last = points.last {
-            labels.append("<text class=\"axis\" x=\"0\" y=\"\(fixed(height - 6))\">\(label(first.0, labelFormat))</text>")
+            labels.append("<text class=\"axis\" x=\"0\" y=\"\(fixed(height - 8))\">\(label(first.0, labelFormat))</text>")
             labels.append(
-                "<text class=\"axis\" x=\"\(fixed(width))\" y=\"\(fixed(height - 6))\" text-anchor=\"end\">\(label(last.0, labelFormat))</text>")
+                "<text class=\"axis\" x=\"\(fixed(width))\" y=\"\(fixed(height - 8))\" text-anchor=\"end\">\(label(last.0, labelFormat))</text>")
         }
-        let summary = maximum > 0 ? "peak \(value(maximum, unit: unit))" : "no data"
+        let summary = maximum > 0 ? "peak \(peak(maximum, unit: unit))" : "no data"
         return """
             <figure class="chart">
             <figcaption id="\(id)">\(title) <span class="muted">(\(summary))</span></figcaption>

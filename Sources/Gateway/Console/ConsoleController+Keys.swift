@@ -226,7 +226,7 @@ extension ConsoleController {
         let modelRows = try await byModel.sorted { $0.metrics.requests > $1.metrics.requests }.map { row -> HTML in
             """
             <tr><th scope="row">\(row.group ?? "–")</th><td class="num">\(ConsoleFormat.number(row.metrics.requests))</td>\
-            <td class="num">\(ConsoleFormat.number(row.metrics.promptTokens))</td><td class="num">\(ConsoleFormat.number(row.metrics.completionTokens))</td>\
+            <td class="num">\(ConsoleFormat.compact(row.metrics.promptTokens)) / \(ConsoleFormat.compact(row.metrics.completionTokens))</td>\
             <td class="num">\(ConsoleFormat.number(row.metrics.errors))</td><td class="num">\(ConsoleFormat.milliseconds(row.metrics.averageLatencyMs))</td></tr>
             """
         }
@@ -281,7 +281,7 @@ extension ConsoleController {
             <section class="card" aria-labelledby="key-usage"><h2 id="key-usage">Usage, last 30 days</h2>
             \(chart)
             <h3>By model</h3>
-            \(ConsoleLayout.table(caption: "Usage by model", headers: ["Model", "Requests", "Tokens in", "Tokens out", "Errors", "Avg latency"], rows: modelRows, empty: "No requests in the last 30 days."))
+            \(ConsoleLayout.table(caption: "Usage by model", headers: ["Model", "Requests", "Tokens in / out", "Errors", "Avg latency"], rows: modelRows, empty: "No requests in the last 30 days."))
             <p><a href="\(ConsoleURL.with("/admin/requests", [("key", record.id)]))">This key’s requests</a></p>
             </section>
             </div>

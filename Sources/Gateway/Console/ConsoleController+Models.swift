@@ -3,6 +3,8 @@ import GatewayAPI
 import GatewayStore
 import HTTPTypes
 import Hummingbird
+import AsyncHTTPClient
+import NIOCore
 
 extension ConsoleController {
     func addModelRoutes(to group: RouterGroup<Context>) {
@@ -11,6 +13,79 @@ extension ConsoleController {
         // The model is a query parameter: Ollama's names hold `/` and `:`.
         group.get("models/edit", use: modelPage)
         group.post("models/edit", use: updateModel)
+        // Pulling and deleting models in Ollama: only with ALLOW_MODEL_MANAGEMENT=true.
+        group.post("models/pull", use: pullModel)
+        group.get("models/delete", use: deletePage)
+        group.post("models/delete", use: deleteModel)
+    }
+
+    var modelManagement: Bool { services.configuration.allowModelManagement }
+
+    static let managementDisabled = ConsoleRefusal(
+        status: .forbidden, title: "Model management is off",
+        message: "Pulling and deleting models through the gateway is disabled; start it with ALLOW_MODEL_MANAGEMENT=true to allow it.")
+
+    /// Pulls a model into Ollama, streaming Ollama's progress lines (NDJSON) to the page, whose script
+    /// draws them as a progress bar; then reads the model list again. Audited when it starts.
+    @Sendable func pullModel(_ request: Request, context: Context) async throws -> Response {
+        guard modelManagement else { throw Self.managementDisabled }
+        var request = request
+        let user = try ConsoleUser(context)
+        let form = try await ConsoleForm.read(&request)
+        guard let name = form.text("name"), name.count <= 300, !name.contains(where: \.isWhitespace) else {
+            throw ConsoleFieldError(field: "name", message: "Name the model to pull, such as llama3.2 or qwen3:8b.")
+        }
+        try await store.auditLog.insert(AuditEvent(
+            actor: user.actor, action: "model.pull", target: name, details: nil, clientAddress: context.remoteAddress,
+            occurredAt: Date()))
+        let body = ByteBuffer(string: Self.compactJSON(.object(["model": .string(name), "stream": .bool(true)])))
+        let upstream = try await services.upstream.send(.POST, "/api/pull", body: body)
+        let registry = services.models
+        let logger = context.logger
+        return Response(
+            status: .ok, headers: [.contentType: "application/x-ndjson"],
+            body: ResponseBody { writer in
+                for try await chunk in upstream.body { try await writer.write(chunk) }
+                do {
+                    try await registry.refresh()
+                } catch {
+                    logger.notice("model list not refreshed after a pull", metadata: ["error": "\(error)"])
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    @Sendable func deletePage(_ request: Request, context: Context) async throws -> Response {
+        guard modelManagement else { throw Self.managementDisabled }
+        let user = try ConsoleUser(context)
+        let (name, entry) = try await modelEntry(request)
+        guard entry?.info.available == true else { throw AdminAPIError.notFound("Ollama has no model '\(name)'.") }
+        return ConsoleLayout.page(
+            "Delete \(name)?", section: .models, user: user,
+            """
+            <div class="card narrow">
+            <p>Ollama deletes the model's files; requests for it fail until it is pulled again. Its settings here stay.</p>
+            <form method="post" action="\(ConsoleURL.with("/admin/models/delete", [("name", name)]))" class="actions">
+            \(ConsoleLayout.csrfField(user))
+            <button type="submit" class="danger">Delete the model</button>
+            <a href="\(ConsoleURL.model(name))">Cancel</a>
+            </form>
+            </div>
+            """)
+    }
+
+    @Sendable func deleteModel(_ request: Request, context: Context) async throws -> Response {
+        guard modelManagement else { throw Self.managementDisabled }
+        let user = try ConsoleUser(context)
+        let (name, entry) = try await modelEntry(request)
+        guard entry?.info.available == true else { throw AdminAPIError.notFound("Ollama has no model '\(name)'.") }
+        let body = ByteBuffer(string: Self.compactJSON(.object(["model": .string(name)])))
+        _ = try await services.upstream.send(.DELETE, "/api/delete", body: body, deadline: .now() + .seconds(60))
+        try await store.auditLog.insert(AuditEvent(
+            actor: user.actor, action: "model.delete", target: name, details: nil, clientAddress: context.remoteAddress,
+            occurredAt: Date()))
+        try? await services.models.refresh()
+        return ConsoleHTTP.redirect("/admin/models?notice=model-deleted")
     }
 
     @Sendable func modelsPage(_ request: Request, context: Context) async throws -> Response {
@@ -38,10 +113,27 @@ extension ConsoleController {
             """
             <form method="post" action="/admin/models/refresh" class="toolbar">\(ConsoleLayout.csrfField(user))\
             <button type="submit">Refresh from Ollama</button></form>
+            \(modelManagement ? pullForm(user) : HTML.empty)
             \(ConsoleLayout.table(
                 caption: "Models", headers: ["Name", "Display name", "Aliases", "Capabilities", "Context", "Size", "Quantization", "State"],
                 rows: rows, empty: "No models yet: Ollama was not reachable, or has none. Refresh once it is."))
             """)
+    }
+
+    func pullForm(_ user: ConsoleUser) -> HTML {
+        """
+        <section class="card" aria-labelledby="pull-title"><h2 id="pull-title">Pull a model into Ollama</h2>
+        <form method="post" action="/admin/models/pull" id="pull-form" class="pull">
+        \(ConsoleLayout.csrfField(user))
+        \(ConsoleLayout.field("name", label: "Model", hint: "A name from the Ollama library, such as llama3.2 or qwen3:8b.", required: true))
+        <div class="actions"><button type="submit" class="primary">Pull</button></div>
+        </form>
+        <div id="pull-progress" class="pull-progress" hidden>
+        <progress id="pull-bar" max="100" value="0" aria-label="Download progress"></progress>
+        <p id="pull-status" role="status" aria-live="polite"></p>
+        </div>
+        </section>
+        """
     }
 
     @Sendable func refreshModels(_ request: Request, context: Context) async throws -> Response {
@@ -111,6 +203,7 @@ extension ConsoleController {
             \(ConsoleLayout.textarea("overrides", label: "Parameter overrides (JSON, Ollama's format)", value: form.overrides, error: errors["overrides"], hint: "Applied unless the request sets them, e.g. {\"num_ctx\": 8192, \"think\": true, \"options\": {\"temperature\": 0.7}}.", warnings: warnings))
             <div class="actions"><button type="submit" class="primary">Save</button> <a href="/admin/models">Back to the models</a></div>
             </form>
+            \(modelManagement && info.available ? "<div class=\"danger-zone\"><a class=\"button danger\" href=\"\(ConsoleURL.with("/admin/models/delete", [("name", info.name)]))\">Delete from Ollama…</a></div>" as HTML : HTML.empty)
             </section>
             <section class="card" aria-labelledby="effective"><h2 id="effective">Effective parameters</h2>
             <p class="hint">A request's own value wins; then the model override; then the gateway default (Settings).</p>

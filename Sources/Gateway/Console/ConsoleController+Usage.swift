@@ -73,8 +73,10 @@ extension ConsoleController {
             ("Tokens in", ConsoleFormat.compact(metrics.promptTokens), nil),
             ("Tokens out", ConsoleFormat.compact(metrics.completionTokens), nil),
             ("Errors", ConsoleFormat.number(metrics.errors), metrics.requests > 0 ? ConsoleFormat.percent(metrics.errorRate) : nil),
-            ("Latency p50 / p95", "\(ConsoleFormat.milliseconds(distribution?.latency.p50Ms)) / \(ConsoleFormat.milliseconds(distribution?.latency.p95Ms))", nil),
-            ("First token p50 / p95", "\(ConsoleFormat.milliseconds(distribution?.timeToFirstToken.p50Ms)) / \(ConsoleFormat.milliseconds(distribution?.timeToFirstToken.p95Ms))", nil),
+            ("Latency p50", ConsoleFormat.milliseconds(distribution?.latency.p50Ms), nil),
+            ("Latency p95", ConsoleFormat.milliseconds(distribution?.latency.p95Ms), nil),
+            ("First token p50", ConsoleFormat.milliseconds(distribution?.timeToFirstToken.p50Ms), nil),
+            ("First token p95", ConsoleFormat.milliseconds(distribution?.timeToFirstToken.p95Ms), nil),
         ]
         let statCards = stats.map { label, value, note -> HTML in
             "<li class=\"stat\"><span class=\"stat-label\">\(label)</span> <span class=\"stat-value\">\(value)\(note.map { n -> HTML in " <small>\(n)</small>" })</span></li>"
@@ -98,7 +100,7 @@ extension ConsoleController {
             "<tr><th scope=\"row\">\(row.group ?? "–")</th><td class=\"num\">\(ConsoleFormat.number(row.metrics.requests))</td><td class=\"num\">\(ConsoleFormat.compact(row.metrics.totalTokens))</td><td class=\"num\">\(ConsoleFormat.number(row.metrics.errors))</td></tr>"
         }
         let loadedRows = status.loaded.map { model -> HTML in
-            "<tr><th scope=\"row\">\(model.name)</th><td class=\"num\">\(ConsoleFormat.bytes(model.size))</td><td class=\"num\">\(ConsoleFormat.bytes(model.sizeVRAM))</td><td>\(model.expiresAt ?? "–")</td></tr>"
+            "<tr><th scope=\"row\">\(model.name)</th><td class=\"num\">\(ConsoleFormat.bytes(model.size))</td><td class=\"num\">\(ConsoleFormat.bytes(model.sizeVRAM))</td><td>\(Self.unloadTime(model.expiresAt, now: now))</td></tr>"
         }
         let ollamaState: HTML = status.version != nil
             ? "\(ConsoleLayout.badge("reachable", tone: "ok")) version \(status.version ?? "") · \(ConsoleFormat.milliseconds(status.roundTripMs)) round trip"
@@ -126,6 +128,20 @@ extension ConsoleController {
             \(ConsoleLayout.table(caption: "Top models", headers: ["Model", "Requests", "Tokens", "Errors"], rows: topModelRows, empty: "No requests in this window."))</section>
             </div>
             """)
+    }
+
+    /// When Ollama unloads a model, in words: `in 4 min`. Ollama writes nanoseconds and a local offset
+    /// (`2026-12-06T09:23:51.324727774-07:00`), which ISO 8601 parsing does not take whole.
+    static func unloadTime(_ text: String?, now: Date) -> String {
+        guard let text else { return "–" }
+        var trimmed = text
+        if let dot = text.firstIndex(of: "."), let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }) {
+            trimmed = String(text[..<dot]) + String(text[zone...])
+        }
+        guard let date = try? Date.ISO8601FormatStyle().parse(trimmed) else { return text }
+        let minutes = Int((date.timeIntervalSince(now) / 60).rounded())
+        if date.timeIntervalSince(now) > 1e8 { return "never (kept loaded)" }
+        return minutes <= 0 ? "now" : minutes < 120 ? "in \(minutes) min" : "in \(minutes / 60) h"
     }
 
     struct OllamaStatus: Sendable {

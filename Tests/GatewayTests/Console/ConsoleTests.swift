@@ -298,7 +298,7 @@ struct ConsoleRouterTests {
             ConsoleTests.expectSecurityHeaders(overview)
             #expect(overview.text.contains("unreachable"))
             #expect(overview.text.contains("<span class=\"stat-value\">60</span>"))
-            #expect(overview.text.contains("Latency p50 / p95"))
+            #expect(overview.text.contains("<span class=\"stat-label\">Latency p95</span>"))
             #expect(overview.text.contains("<svg viewBox"))
             #expect(!overview.text.contains("<img src=x"))
             for range in ["24h", "30d", "bogus"] {
@@ -434,5 +434,34 @@ struct ConsolePlaygroundTests {
                 #expect(logged.contains { $0.record.keyID == nil && $0.record.status == 200 && $0.record.completionTokens > 0 })
             }
         }
+    }
+}
+
+@Suite("Admin console: escaping and formatting")
+struct ConsoleFormattingTests {
+    @Test func interpolatedTextIsEscapedAndOnlyLiteralsAreMarkup() {
+        let name = ConsoleTests.xssAlias + "&'"
+        let html: HTML = "<td title=\"\(name)\">\(name)</td>"
+        #expect(html.markup == "<td title=\"&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&amp;&#39;\">&quot;&gt;&lt;img src=x onerror=alert(1)&gt;&amp;&#39;</td>")
+        let nested: HTML = "<p>\(html)</p>"
+        #expect(nested.markup == "<p>" + html.markup + "</p>")
+        #expect(ConsoleURL.key("key_a/../b?c=\"d\"") == "/admin/keys/key_a%2F..%2Fb%3Fc%3D%22d%22")
+        #expect(ConsoleURL.with("/admin/requests", [("model", "a&b c"), ("key", nil), ("status", "")]) == "/admin/requests?model=a%26b%20c")
+    }
+
+    @Test func numbersTimesAndUnloadTimes() throws {
+        #expect(ConsoleFormat.number(0) == "0")
+        #expect(ConsoleFormat.number(1_234_567) == "1,234,567")
+        #expect(ConsoleFormat.number(-1000) == "-1,000")
+        #expect(ConsoleFormat.compact(12_345) == "12.3k")
+        #expect(ConsoleFormat.milliseconds(nil) == "–")
+        #expect(ConsoleFormat.milliseconds(12_500) == "12.5 s")
+        #expect(ConsoleFormat.time(Date(timeIntervalSince1970: 0)) == "1970-01-01 00:00:00 UTC")
+        let now = try Date.ISO8601FormatStyle().parse("2026-12-06T09:00:00Z")
+        #expect(ConsoleController.unloadTime("2026-12-06T09:04:00.324727774Z", now: now) == "in 4 min")
+        #expect(ConsoleController.unloadTime("2026-12-06T02:30:00.5-07:00", now: now) == "in 30 min")
+        #expect(ConsoleController.unloadTime("2318-01-01T00:00:00Z", now: now) == "never (kept loaded)")
+        #expect(ConsoleController.unloadTime("soon", now: now) == "soon")
+        #expect(ConsoleController.unloadTime(nil, now: now) == "–")
     }
 }

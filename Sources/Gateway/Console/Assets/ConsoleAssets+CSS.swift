@@ -75,7 +75,7 @@ body.bare .brand { font-size: 1.1rem; margin: 0 0 .5rem; }
 }
 .facts dt { font-size: .78rem; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
 .facts dd { margin: 0; overflow-wrap: anywhere; min-width: 0; }
-.stats { list-style: none; padding: 0; display: grid; grid-template-columns: repeat(auto-fit, minmax(160px, 1fr)); gap: .75rem; margin: 0 0 1.25rem; }
+.stats { list-style: none; padding: 0; display: grid; grid-template-columns: repeat(auto-fit, minmax(128px, 1fr)); gap: .75rem; margin: 0 0 1.25rem; }
 .stat { background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); padding: .8rem 1rem; box-shadow: var(--shadow); }
 .stat-label { display: block; font-size: .8rem; color: var(--muted); }
 .stat-value { display: block; margin-top: .2rem; font-size: 1.35rem; font-weight: 650; font-variant-numeric: tabular-nums; }
@@ -93,7 +93,7 @@ body.bare .brand { font-size: 1.1rem; margin: 0 0 .5rem; }
 .bar.bad { fill: var(--danger); }
 .bar:hover { opacity: .75; }
 .baseline { stroke: var(--border); stroke-width: 1; }
-.axis { fill: var(--muted); font-size: 11px; font-family: inherit; }
+.axis { fill: var(--muted); font-size: 20px; font-family: inherit; }
 
 /* Tables */
 .table-wrap { overflow-x: auto; border: 1px solid var(--border); border-radius: var(--radius); background: var(--surface); margin: 0 0 1rem; }
@@ -164,10 +164,14 @@ pre { background: var(--surface-2); border: 1px solid var(--border); border-radi
 .answer, .reasoning { white-space: pre-wrap; overflow-wrap: anywhere; min-height: 3rem; }
 .reasoning { color: var(--muted); }
 .copied { color: var(--ok-fg); font-size: .85rem; align-self: center; }
+.pull { display: grid; grid-template-columns: minmax(0, 28rem) auto; gap: .75rem 1rem; align-items: start; }
+.pull .actions { padding-top: 1.65rem; }
+.pull-progress progress { width: 100%; height: 1rem; accent-color: var(--accent); margin-top: .75rem; }
+@media (max-width: 720px) { .pull { grid-template-columns: 1fr; } .pull .actions { padding-top: 0; } }
 
 @media (max-width: 720px) {
   .top { padding: .5rem .75rem; gap: .4rem; }
-  .top nav { order: 3; flex-basis: 100%; overflow-x: auto; }
+  .top nav { order: 3; flex-basis: 100%; overflow-x: auto; scrollbar-width: thin; }
   .top nav ul { flex-wrap: nowrap; }
   .top nav a { white-space: nowrap; }
   main { padding: 1rem .75rem; }

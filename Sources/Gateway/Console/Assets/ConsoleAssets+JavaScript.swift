@@ -43,6 +43,71 @@ extension ConsoleAssets {
     });
   });
 
+  // Pulling a model: Ollama's progress lines drawn as a progress bar.
+  const pull = document.getElementById("pull-form");
+  if (pull) {
+    pull.addEventListener("submit", function (event) {
+      event.preventDefault();
+      pullModel(pull);
+    });
+  }
+
+  async function pullModel(form) {
+    const box = document.getElementById("pull-progress");
+    const bar = document.getElementById("pull-bar");
+    const status = document.getElementById("pull-status");
+    const button = form.querySelector("button[type=submit]");
+    box.hidden = false;
+    bar.value = 0;
+    status.textContent = "Starting…";
+    button.disabled = true;
+    let failed = false;
+    try {
+      const response = await fetch(form.action, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": csrf },
+        body: new URLSearchParams(new FormData(form))
+      });
+      if (!response.ok || !response.body) {
+        status.textContent = "The pull failed (HTTP " + response.status + ").";
+        return;
+      }
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for (;;) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        buffer += decoder.decode(chunk.value, { stream: true });
+        let index;
+        while ((index = buffer.indexOf("\n")) >= 0) {
+          const line = buffer.slice(0, index).trim();
+          buffer = buffer.slice(index + 1);
+          if (!line) continue;
+          let event;
+          try { event = JSON.parse(line); } catch (e) { continue; }
+          if (event.error) { failed = true; status.textContent = "Error: " + event.error; continue; }
+          if (event.total && event.completed !== undefined) {
+            bar.max = event.total;
+            bar.value = event.completed;
+            status.textContent = event.status + " — " + Math.floor(100 * event.completed / event.total) + "%";
+          } else if (event.status) {
+            status.textContent = event.status;
+          }
+        }
+      }
+      if (!failed) {
+        bar.value = bar.max;
+        status.textContent = "Done. The model list has been read again.";
+        setTimeout(function () { window.location.reload(); }, 800);
+      }
+    } catch (error) {
+      status.textContent = "Error: " + error.message;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   // The playground: an OpenAI chat request, streamed; text only ever inserted as text.
   const playground = document.getElementById("playground");
   if (playground) {
