@@ -320,19 +320,10 @@ extension ConsoleController {
     @Sendable func revokePage(_ request: Request, context: Context) async throws -> Response {
         let user = try ConsoleUser(context)
         let record = try await record(context)
-        return ConsoleLayout.page(
+        return ConsoleLayout.confirmation(
             "Revoke “\(record.name)”?", section: .keys, user: user,
-            """
-            <div class="card narrow">
-            <p>Requests with the key <code>\(record.prefix)…</code> will be refused at once. This cannot be undone; its \
-            usage history stays.</p>
-            <form method="post" action="\(ConsoleURL.key(record.id))/revoke" class="actions">
-            \(ConsoleLayout.csrfField(user))
-            <button type="submit" class="danger">Revoke the key</button>
-            <a href="\(ConsoleURL.key(record.id))">Cancel</a>
-            </form>
-            </div>
-            """)
+            message: "Requests with the key <code>\(record.prefix)…</code> will be refused at once. This cannot be undone; its usage history stays.",
+            action: "\(ConsoleURL.key(record.id))/revoke", button: "Revoke the key", cancel: ConsoleURL.key(record.id))
     }
 
     @Sendable func revokeKey(_ request: Request, context: Context) async throws -> Response {

@@ -60,18 +60,11 @@ extension ConsoleController {
         let user = try ConsoleUser(context)
         let (name, entry) = try await modelEntry(request)
         guard entry?.info.available == true else { throw AdminAPIError.notFound("Ollama has no model '\(name)'.") }
-        return ConsoleLayout.page(
+        return ConsoleLayout.confirmation(
             "Delete \(name)?", section: .models, user: user,
-            """
-            <div class="card narrow">
-            <p>Ollama deletes the model's files; requests for it fail until it is pulled again. Its settings here stay.</p>
-            <form method="post" action="\(ConsoleURL.with("/admin/models/delete", [("name", name)]))" class="actions">
-            \(ConsoleLayout.csrfField(user))
-            <button type="submit" class="danger">Delete the model</button>
-            <a href="\(ConsoleURL.model(name))">Cancel</a>
-            </form>
-            </div>
-            """)
+            message: "Ollama deletes the model's files; requests for it fail until it is pulled again. Its settings here stay.",
+            action: ConsoleURL.with("/admin/models/delete", [("name", name)]), button: "Delete the model",
+            cancel: ConsoleURL.model(name))
     }
 
     @Sendable func deleteModel(_ request: Request, context: Context) async throws -> Response {

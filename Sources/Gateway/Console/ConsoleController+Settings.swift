@@ -17,6 +17,18 @@ extension ConsoleController {
         var ollamaURL: String
         var defaults: String
         var reasoningFormat: String
+
+        init(ollamaURL: String, defaults: String, reasoningFormat: String) {
+            self.ollamaURL = ollamaURL
+            self.defaults = defaults
+            self.reasoningFormat = reasoningFormat
+        }
+
+        /// The values as submitted, kept to show the form again beside its errors.
+        init(_ form: ConsoleForm) {
+            self.init(
+                ollamaURL: form["ollama_url"] ?? "", defaults: form["defaults"] ?? "", reasoningFormat: form["reasoning_format"] ?? "")
+        }
     }
 
     @Sendable func settingsPage(_ request: Request, context: Context) async throws -> Response {
@@ -74,8 +86,7 @@ extension ConsoleController {
         var request = request
         let user = try ConsoleUser(context)
         let form = try await ConsoleForm.read(&request)
-        let submitted = SettingsForm(
-            ollamaURL: form["ollama_url"] ?? "", defaults: form["defaults"] ?? "", reasoningFormat: form["reasoning_format"] ?? "")
+        let submitted = SettingsForm(form)
         func refuse(_ field: String, _ message: String) async throws -> Response {
             try await renderSettings(user: user, form: submitted, errors: [field: message], status: .badRequest, context: context)
         }
@@ -135,8 +146,7 @@ extension ConsoleController {
         var request = request
         let user = try ConsoleUser(context)
         let form = try await ConsoleForm.read(&request)
-        let submitted = SettingsForm(
-            ollamaURL: form["ollama_url"] ?? "", defaults: form["defaults"] ?? "", reasoningFormat: form["reasoning_format"] ?? "")
+        let submitted = SettingsForm(form)
         let url: String
         do {
             url = try PersistedRuntimeSettings.validatedOllamaURL(.string(submitted.ollamaURL))

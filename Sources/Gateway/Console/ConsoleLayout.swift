@@ -94,6 +94,25 @@ enum ConsoleLayout {
         bare(title, status: status, "<p class=\"error\" role=\"alert\">\(message)</p><p><a href=\"/admin/\">Back to the console</a></p>")
     }
 
+    /// The page that asks before something that cannot be undone: a form posting to `action`.
+    static func confirmation(
+        _ title: String, section: ConsoleSection, user: ConsoleUser, message: HTML, action: String, button: String,
+        cancel: String
+    ) -> Response {
+        page(
+            title, section: section, user: user,
+            """
+            <div class="card narrow">
+            <p>\(message)</p>
+            <form method="post" action="\(action)" class="actions">
+            \(csrfField(user))
+            <button type="submit" class="danger">\(button)</button>
+            <a href="\(cancel)">Cancel</a>
+            </form>
+            </div>
+            """)
+    }
+
     static func csrfField(_ user: ConsoleUser) -> HTML {
         "<input type=\"hidden\" name=\"_csrf\" value=\"\(user.csrfToken)\">"
     }

@@ -43,6 +43,25 @@ extension ConsoleAssets {
     });
   });
 
+  // Calls `handle` with each non-empty line of a streamed response, as it arrives.
+  async function eachLine(response, handle) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      buffer += decoder.decode(chunk.value, { stream: true });
+      let index;
+      while ((index = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, index).trim();
+        buffer = buffer.slice(index + 1);
+        if (line) handle(line);
+      }
+    }
+    if (buffer.trim()) handle(buffer.trim());
+  }
+
   // Pulling a model: Ollama's progress lines drawn as a progress bar.
   const pull = document.getElementById("pull-form");
   if (pull) {
@@ -72,30 +91,18 @@ extension ConsoleAssets {
         status.textContent = "The pull failed (HTTP " + response.status + ").";
         return;
       }
-      const reader = response.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = "";
-      for (;;) {
-        const chunk = await reader.read();
-        if (chunk.done) break;
-        buffer += decoder.decode(chunk.value, { stream: true });
-        let index;
-        while ((index = buffer.indexOf("\n")) >= 0) {
-          const line = buffer.slice(0, index).trim();
-          buffer = buffer.slice(index + 1);
-          if (!line) continue;
-          let event;
-          try { event = JSON.parse(line); } catch (e) { continue; }
-          if (event.error) { failed = true; status.textContent = "Error: " + event.error; continue; }
-          if (event.total && event.completed !== undefined) {
-            bar.max = event.total;
-            bar.value = event.completed;
-            status.textContent = event.status + " — " + Math.floor(100 * event.completed / event.total) + "%";
-          } else if (event.status) {
-            status.textContent = event.status;
-          }
+      await eachLine(response, function (line) {
+        let event;
+        try { event = JSON.parse(line); } catch (e) { return; }
+        if (event.error) { failed = true; status.textContent = "Error: " + event.error; return; }
+        if (event.total && event.completed !== undefined) {
+          bar.max = event.total;
+          bar.value = event.completed;
+          status.textContent = event.status + " — " + Math.floor(100 * event.completed / event.total) + "%";
+        } else if (event.status) {
+          status.textContent = event.status;
         }
-      }
+      });
       if (!failed) {
         bar.value = bar.max;
         status.textContent = "Done. The model list has been read again.";
@@ -151,38 +158,27 @@ extension ConsoleAssets {
         stats.textContent = "Error: " + message;
         return;
       }
-      const reader = response.body.getReader();
-      const decoder = new TextDecoder();
-      let buffer = "";
-      for (;;) {
-        const chunk = await reader.read();
-        if (chunk.done) break;
-        buffer += decoder.decode(chunk.value, { stream: true });
-        let index;
-        while ((index = buffer.indexOf("\n")) >= 0) {
-          const line = buffer.slice(0, index).trim();
-          buffer = buffer.slice(index + 1);
-          if (!line.startsWith("data:")) continue;
-          const data = line.slice(5).trim();
-          if (data === "[DONE]") continue;
-          let event;
-          try { event = JSON.parse(data); } catch (e) { continue; }
-          if (event.error) { stats.textContent = "Error: " + event.error.message; continue; }
-          if (event.usage) usage = event.usage;
-          const delta = event.choices && event.choices[0] && event.choices[0].delta;
-          if (!delta) continue;
-          const thought = delta.reasoning_content || delta.reasoning;
-          if (thought) {
-            if (firstToken === null) firstToken = performance.now();
-            reasoningBox.hidden = false;
-            reasoning.textContent += thought;
-          }
-          if (delta.content) {
-            if (firstToken === null) firstToken = performance.now();
-            answer.textContent += delta.content;
-          }
+      await eachLine(response, function (line) {
+        if (!line.startsWith("data:")) return;
+        const data = line.slice(5).trim();
+        if (data === "[DONE]") return;
+        let event;
+        try { event = JSON.parse(data); } catch (e) { return; }
+        if (event.error) { stats.textContent = "Error: " + event.error.message; return; }
+        if (event.usage) usage = event.usage;
+        const delta = event.choices && event.choices[0] && event.choices[0].delta;
+        if (!delta) return;
+        const thought = delta.reasoning_content || delta.reasoning;
+        if (thought) {
+          if (firstToken === null) firstToken = performance.now();
+          reasoningBox.hidden = false;
+          reasoning.textContent += thought;
         }
-      }
+        if (delta.content) {
+          if (firstToken === null) firstToken = performance.now();
+          answer.textContent += delta.content;
+        }
+      });
       const total = (performance.now() - started) / 1000;
       const parts = [];
       if (usage) parts.push(usage.prompt_tokens + " tokens in, " + usage.completion_tokens + " out");
