@@ -257,9 +257,9 @@ def test_the_whole_life_of_a_key_and_a_model(console, sim, browser):
     # A phone's width: the same pages, one column.
     driver.set_window_size(390, 844)
     driver.get(console + "/admin/?range=24h")
-    screenshot(driver, SHOTS / "overview-phone.png")
+    driver.save_screenshot(str(SHOTS / "overview-phone.png"))
     driver.get(console + "/admin/keys")
-    screenshot(driver, SHOTS / "keys-phone.png")
+    driver.save_screenshot(str(SHOTS / "keys-phone.png"))
     driver.set_window_size(1280, 900)
 
     # Sign out: the console is closed again.
