@@ -137,6 +137,8 @@ input[aria-invalid], textarea[aria-invalid] { border-color: var(--danger); }
 .field-warnings { color: var(--warn-fg); background: var(--warn-bg); font-size: .85rem; margin: 0; padding: .4rem .6rem .4rem 1.6rem; border-radius: 8px; }
 fieldset { border: 1px solid var(--border); border-radius: var(--radius); padding: .8rem 1rem 1rem; display: grid; gap: .6rem; margin: 0; }
 legend { font-weight: 700; padding: 0 .3rem; }
+fieldset > button { justify-self: start; }
+main > p.hint { margin: 0 0 1rem; }
 button, .button {
   font: inherit; font-weight: 600; display: inline-block; padding: .5rem .95rem; border-radius: 8px; cursor: pointer;
   border: 1px solid var(--border); background: var(--surface-2); color: var(--text); text-decoration: none; line-height: 1.3;
