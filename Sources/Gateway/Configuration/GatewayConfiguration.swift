@@ -49,7 +49,9 @@ public struct GatewayConfiguration: Sendable {
     public var requestTimeout: Duration = .seconds(600)
     /// A stream whose upstream sends nothing for this long is ended with a timeout error.
     public var streamIdleTimeout: Duration = .seconds(120)
-    /// A stream whose model is silent this long gets a keep-alive event (Anthropic's `ping`).
+    /// A stream whose model is silent this long gets a heartbeat: Anthropic's `ping`, an SSE comment on
+    /// the OpenAI routes (the native NDJSON routes have none). Keeps proxies from closing the
+    /// connection, and is the latest a departed client is noticed when its connection's close is not.
     public var streamPingInterval: Duration = .seconds(10)
     public var upstreamConnectTimeout: Duration = .seconds(5)
     /// A header sent to Ollama on every request, for an Ollama behind its own authentication
@@ -69,6 +71,10 @@ public struct GatewayConfiguration: Sendable {
     /// Host names, connection timeouts and caps, the shutdown's drain deadline (see `ServerLimits`).
     public var server = ServerLimits()
     public var logLevel: Logger.Level = .info
+    /// Text lines for people, or one JSON object a line for log shippers.
+    public var logFormat: LogFormat = .text
+    /// OpenTelemetry traces, exported when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; nil: no tracing at all.
+    public var tracing: TracingConfiguration?
 
     public init() {}
 }
@@ -97,7 +103,8 @@ extension GatewayConfiguration {
         "STREAM_IDLE_TIMEOUT_MS", "STREAM_PING_INTERVAL_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "OLLAMA_AUTH_HEADER",
         "REASONING_FORMAT", "ANTHROPIC_STRIP_BILLING_HEADER",
         "MODEL_REFRESH_INTERVAL_S", "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
-    ] + AdminConfiguration.environmentNames + ServerLimits.environmentNames
+        "LOG_FORMAT",
+    ] + AdminConfiguration.environmentNames + ServerLimits.environmentNames + TracingConfiguration.environmentNames
 
     /// Reads the settings: values given as flags first, then the process environment, then `.env`.
     /// - Parameters:
@@ -168,6 +175,12 @@ extension GatewayConfiguration {
                 "\(reader.source("LOG_LEVEL")) must be one of trace, debug, info, notice, warning, error, critical, got '\(level)'")
         }
         self.logLevel = logLevel
+        let formatName = reader.string("LOG_FORMAT", default: logFormat.rawValue)
+        guard let logFormat = LogFormat(rawValue: formatName) else {
+            throw ConfigurationError("\(reader.source("LOG_FORMAT")) must be text or json, got '\(formatName)'")
+        }
+        self.logFormat = logFormat
+        tracing = try TracingConfiguration(reader: reader)
         guard let url = URL(string: ollamaURL), let scheme = url.scheme, ["http", "https"].contains(scheme),
             url.host != nil
         else {
