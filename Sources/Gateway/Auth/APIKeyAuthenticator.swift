@@ -23,6 +23,19 @@ public final class APIKeyAuthenticator: Sendable {
         var byHash: [String: CachedKey] = [:]
         /// Key id → hash of its secret, to account tokens without scanning.
         var hashByID: [String: String] = [:]
+        /// Key id → tokens this instance accounted that the usage recorder has not yet added to the
+        /// stored count. A reload starts from these: the stored count alone lags behind until the
+        /// next flush, and a quota read from it let a request through that should have been refused.
+        var unflushed: [String: Int] = [:]
+
+        /// Forgets the cached keys, keeping what is owed to the stored counts and whose it is.
+        mutating func clearKeys() { byHash = [:] }
+
+        /// What this instance owes the stored count of the key behind a secret's hash.
+        func owed(hash: String) -> Int {
+            guard let id = byHash[hash]?.record?.id ?? hashByID.first(where: { $0.value == hash })?.key else { return 0 }
+            return unflushed[id] ?? 0
+        }
     }
 
     private let cache = Mutex(Cache())
@@ -102,6 +115,9 @@ public final class APIKeyAuthenticator: Sendable {
             record.tokensUsed += cached.tokensSinceLoad
             return record
         }
+        // Read before the stored count: a flush that lands in between is then counted twice, which errs
+        // on the quota's side, never once too few.
+        let owed = cache.withLock { $0.owed(hash: hash) }
         let record: APIKeyRecord?
         do {
             record = try await keys.find(secret: presented)
@@ -110,10 +126,12 @@ public final class APIKeyAuthenticator: Sendable {
             throw GatewayError(.internalError, "The gateway could not check the API key.")
         }
         cache.withLock { cache in
-            if cache.byHash.count > 100_000 { cache = Cache() }  // a bound against floods of distinct bad keys
-            cache.byHash[hash] = CachedKey(record: record, loadedAt: now, tokensSinceLoad: 0)
+            if cache.byHash.count > 100_000 { cache.clearKeys() }  // a bound against floods of distinct bad keys
+            cache.byHash[hash] = CachedKey(record: record, loadedAt: now, tokensSinceLoad: owed)
             if let record { cache.hashByID[record.id] = hash }
         }
+        guard var record else { return nil }
+        record.tokensUsed += owed
         return record
     }
 
@@ -121,8 +139,17 @@ public final class APIKeyAuthenticator: Sendable {
     public func noteTokens(_ tokens: Int, forKey id: String) {
         guard tokens > 0 else { return }
         cache.withLock { cache in
+            cache.unflushed[id, default: 0] += tokens
             guard let hash = cache.hashByID[id] else { return }
             cache.byHash[hash]?.tokensSinceLoad += tokens
+        }
+    }
+
+    /// The usage recorder added these tokens to the key's stored count.
+    public func noteTokensStored(_ tokens: Int, forKey id: String) {
+        cache.withLock { cache in
+            guard let owed = cache.unflushed[id] else { return }
+            cache.unflushed[id] = owed > tokens ? owed - tokens : nil
         }
     }
 
@@ -139,6 +166,6 @@ public final class APIKeyAuthenticator: Sendable {
 
     /// Forgets every cached key, after a change made on this instance (revocation, rotation, limits).
     public func invalidate() {
-        cache.withLock { $0 = Cache() }
+        cache.withLock { $0.clearKeys() }
     }
 }

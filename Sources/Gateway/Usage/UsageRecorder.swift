@@ -143,6 +143,7 @@ public final class UsageRecorder: UsageSink, Service {
         for (keyID, use) in perKey {
             do {
                 try await store.apiKeys.recordUse(id: keyID, tokens: use.tokens, at: use.last)
+                authenticator.noteTokensStored(use.tokens, forKey: keyID)
                 if let shared = limiter.shared, use.tokens > 0 {
                     _ = try await shared.add(keyID: keyID, requests: 0, tokens: use.tokens, at: use.last)
                 }
