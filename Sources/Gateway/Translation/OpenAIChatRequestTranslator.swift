@@ -101,20 +101,24 @@ public enum OpenAIChatRequestTranslator {
         return layer
     }
 
-    static func format(_ responseFormat: ResponseFormat?) throws(GatewayError) -> JSONValue? {
+    /// Ollama's `format` for an output format; the params name the fields in errors (the Responses
+    /// API spells them `text.format.…`).
+    static func format(
+        _ responseFormat: ResponseFormat?, schemaParam: String = "response_format.json_schema.schema",
+        typeParam: String = "response_format.type"
+    ) throws(GatewayError) -> JSONValue? {
         switch responseFormat {
         case nil, .text: return nil
         case .jsonObject: return .string("json")
         case .jsonSchema(_, let schema, _):
             guard case .object = schema else {
-                throw .invalid("'response_format.json_schema.schema' must be a JSON Schema object.",
-                    param: "response_format.json_schema.schema")
+                throw .invalid("'\(schemaParam)' must be a JSON Schema object.", param: schemaParam)
             }
             return schema
         case .unknown(let value):
             throw .invalid(
-                "'response_format.type' must be 'text', 'json_object' or 'json_schema', got \(value["type"]?.stringValue.map { "'\($0)'" } ?? "nothing").",
-                param: "response_format.type")
+                "'\(typeParam)' must be 'text', 'json_object' or 'json_schema', got \(value["type"]?.stringValue.map { "'\($0)'" } ?? "nothing").",
+                param: typeParam)
         }
     }
 
