@@ -100,7 +100,8 @@ public func buildApplication(
             AdminMaintenanceService(
                 store: store, settings: savedSettings,
                 throttle: LoginThrottle(attempts: store.loginAttempts, configuration: configuration.admin),
-                interval: .seconds(30), logger: logger),
+                interval: .seconds(30), responsesRetention: .seconds(configuration.responsesRetentionDays * 86_400),
+                logger: logger),
             usage,
         ],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
