@@ -121,6 +121,10 @@ public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestCon
         upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,
         access: services.access
     ).addRoutes(to: router.group("v1"))
+    ResponsesController(
+        upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,
+        access: services.access, responses: services.store.responses
+    ).addRoutes(to: router.group("v1"))
     OpenAIEmbeddingsController(
         upstream: services.upstream, models: services.models, settings: services.settings, access: services.access
     ).addRoutes(to: router.group("v1"))
