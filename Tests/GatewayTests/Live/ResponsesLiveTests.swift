@@ -293,4 +293,43 @@ struct ResponsesLiveTests {
             try await http.shutdown()
         }
     }
+
+    /// Accounted and permitted as the chat route is: the request log names the route and holds
+    /// Ollama's counts, and a key limited to other models is refused before Ollama is asked.
+    @Test func usageAndPermissionsAreTheChatRoutes() async throws {
+        let dataDirectory = FileManagerTemp.directory()
+        let database = try await GatewayDatabase.open(.sqlite(dataDirectory: dataDirectory), logger: TestGateway.logger)
+        let store = GatewayStore(database: database)
+        let key = try await store.apiKeys.create(APIKeySettings(name: "limited", allowedModels: ["sim-chat"]))
+        try await LiveGateway.run({
+            $0.requireAPIKey = true
+            $0.dataDirectory = dataDirectory
+        }) { gateway in
+            func post(_ body: String) async throws -> TestResponse {
+                try await gateway.client.execute(
+                    uri: "/v1/responses", method: .post,
+                    headers: [.authorization: "Bearer \(key.secret.value)", .contentType: "application/json"],
+                    body: ByteBuffer(string: body))
+            }
+            let answer = try json(try await post(#"{"model":"sim-chat","input":"Hello there"}"#))
+            let refused = try await post(#"{"model":"sim-think","input":"Hello there"}"#)
+            #expect(refused.status == .forbidden)
+            #expect(try error(refused).code == "model_not_allowed")
+            #expect(gateway.upstreamRequests("/api/chat").count == 1)
+            var entries: [UsageLogEntry] = []
+            for _ in 0..<50 {
+                entries = try await store.usage.log(UsageLogQuery(limit: 10)).entries
+                if entries.count >= 2 { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            let records = entries.map(\.record)
+            #expect(records.count == 2)
+            #expect(records.allSatisfy { $0.endpoint == "/v1/responses" && $0.keyID == key.record.id })
+            let served = try #require(records.first { $0.status == 200 })
+            #expect(served.promptTokens == answer["usage"]?["input_tokens"]?.intValue)
+            #expect(served.completionTokens == answer["usage"]?["output_tokens"]?.intValue)
+            #expect(records.contains { $0.status == 403 })
+        }
+        try await database.shutdown()
+    }
 }
