@@ -7,6 +7,29 @@ public struct UpstreamChatPlan: Sendable {
     /// The parameters after merging request, model override and defaults.
     public var parameters: ParameterLayer
     public var model: ResolvedModel
+
+    /// The upstream request of a translated conversation: the resolved parameters supply the options
+    /// and Ollama's request-level controls, the same way for every API surface.
+    init(
+        model: ResolvedModel, messages: [OllamaMessage], tools: [OllamaTool]?, format: JSONValue? = nil, stream: Bool,
+        parameters: ParameterLayer
+    ) {
+        var request = OllamaChatRequest(
+            model: model.upstreamName,
+            messages: messages,
+            tools: tools,
+            format: format,
+            options: parameters.options.isEmpty ? nil : ParameterLayer.normalizedOptions(parameters.options),
+            stream: stream,
+            keepAlive: parameters.keepAlive,
+            think: parameters.think
+        )
+        request.truncate = parameters.truncate
+        request.shift = parameters.shift
+        self.request = request
+        self.parameters = parameters
+        self.model = model
+    }
 }
 
 /// Images given as `http(s)` URLs, fetched before translation (translation itself does no I/O), and
@@ -55,19 +78,10 @@ public enum OpenAIChatRequestTranslator {
         try checkUnsupported(request)
         let requestLayer = try parameterLayer(of: request)
         let parameters = ParameterLayer.resolve(request: requestLayer, modelOverride: model.overrides, defaults: defaults)
-        var upstream = OllamaChatRequest(
-            model: model.upstreamName,
-            messages: try messages(request.messages, images: images),
-            tools: try tools(request.tools, choice: request.toolChoice),
-            format: try format(request.responseFormat),
-            options: parameters.options.isEmpty ? nil : ParameterLayer.normalizedOptions(parameters.options),
-            stream: request.stream,
-            keepAlive: parameters.keepAlive,
-            think: parameters.think
-        )
-        upstream.truncate = parameters.truncate
-        upstream.shift = parameters.shift
-        return UpstreamChatPlan(request: upstream, parameters: parameters, model: model)
+        return UpstreamChatPlan(
+            model: model, messages: try messages(request.messages, images: images),
+            tools: try tools(request.tools, choice: request.toolChoice), format: try format(request.responseFormat),
+            stream: request.stream, parameters: parameters)
     }
 
     // MARK: - Fields the gateway cannot honour

@@ -67,19 +67,9 @@ public enum ResponsesRequestTranslator {
         guard messages.contains(where: { $0.role != "system" }) else {
             throw .invalid("'input' must contain at least one item.", param: "input")
         }
-        var upstream = OllamaChatRequest(
-            model: model.upstreamName,
-            messages: messages,
-            tools: try tools(of: request),
-            format: try format(request.text?.format),
-            options: parameters.options.isEmpty ? nil : ParameterLayer.normalizedOptions(parameters.options),
-            stream: request.stream,
-            keepAlive: parameters.keepAlive,
-            think: parameters.think
-        )
-        upstream.truncate = parameters.truncate
-        upstream.shift = parameters.shift
-        return UpstreamChatPlan(request: upstream, parameters: parameters, model: model)
+        return UpstreamChatPlan(
+            model: model, messages: messages, tools: try tools(of: request), format: try format(request.text?.format),
+            stream: request.stream, parameters: parameters)
     }
 
     // MARK: - Fields the gateway cannot honour

@@ -23,14 +23,9 @@ struct ResponsesLiveTests {
     /// A streamed request on a connection of its own: the test client does not reconnect after a
     /// streamed response (which closes its connection), and these tests go on after one.
     func stream(_ gateway: LiveGateway, _ json: String) async throws -> (status: Int, body: ByteBuffer) {
-        let port = try #require(gateway.client.port)
         let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
         do {
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/responses")
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: json))
-            let response = try await http.execute(request, timeout: .seconds(30))
+            let response = try await http.execute(try streamRequest(gateway, json), timeout: .seconds(30))
             let body = try await response.body.collect(upTo: 1 << 24)
             try await http.shutdown()
             return (Int(response.status.code), body)
@@ -38,6 +33,14 @@ struct ResponsesLiveTests {
             try await http.shutdown()
             throw error
         }
+    }
+
+    func streamRequest(_ gateway: LiveGateway, _ json: String) throws -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(gateway.client.port))/v1/responses")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: json))
+        return request
     }
 
     func events(_ response: TestResponse, sourceLocation: SourceLocation = #_sourceLocation) -> [JSONValue] {
@@ -274,14 +277,10 @@ struct ResponsesLiveTests {
 
     @Test func aClientThatLeavesCancelsUpstream() async throws {
         try await LiveGateway.run { gateway in
-            let port = try #require(gateway.client.port)
             let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
             do {
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/responses")
-                request.method = .POST
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(
-                    string: #"{"model":"sim-chat","input":"x","stream":true,"options":{"sim_fault":"stall","sim_fault_after":1}}"#))
+                let request = try streamRequest(
+                    gateway, #"{"model":"sim-chat","input":"x","stream":true,"options":{"sim_fault":"stall","sim_fault_after":1}}"#)
                 let response = try await http.execute(request, timeout: .seconds(10))
                 #expect(response.status == .ok)
                 var body = response.body.makeAsyncIterator()
