@@ -58,7 +58,7 @@ public struct ResponsesController: Sendable {
     }
 
     func prepare(_ request: inout Request, context: Context) async throws -> Prepared {
-        var body = try await request.decodeAPIBody(ResponsesRequest.self, limit: settings.maxBodyBytes)
+        let body = try await request.decodeAPIBody(ResponsesRequest.self, limit: settings.maxBodyBytes)
         guard let modelName = body.model, !modelName.isEmpty else {
             throw GatewayError.invalid("'model' is required.", param: "model")
         }
@@ -79,7 +79,6 @@ public struct ResponsesController: Sendable {
         let fetched = try await images.fetchAll(remote.urls, params: remote.params)
         let plan = try ResponsesRequestTranslator.translate(
             body, history: history, model: model, defaults: settings.defaults, images: fetched)
-        body.model = modelName
         return Prepared(
             request: body, plan: plan, model: model, timeout: plan.parameters.timeout ?? settings.requestTimeout,
             historyBytes: history.isEmpty ? 0 : JSONWire.encode(history).readableBytes)
