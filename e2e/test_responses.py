@@ -234,3 +234,31 @@ def test_agent_with_structured_output(agents_sdk):
     result = agents_sdk.Runner.run_sync(agent, "Ada from London")
     assert isinstance(result.final_output, Person)
     assert result.final_output.city == "You said: Ada from London"
+
+
+def test_stateless_history_as_codex_sends_it(openai_client, sim_requests):
+    """`store: false` with the whole conversation in `input` every turn, reasoning sent back with
+    `encrypted_content` (which the gateway never produces, and ignores), streamed."""
+    history = [
+        {"type": "message", "role": "developer", "content": [{"type": "input_text", "text": "You are a coding agent."}]},
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "List the files"}]},
+        {"type": "reasoning", "id": "rs_1", "summary": [{"type": "summary_text", "text": "Use the shell."}],
+         "encrypted_content": "opaque"},
+        {"type": "function_call", "id": "fc_1", "call_id": "call_1", "name": "shell",
+         "arguments": json.dumps({"command": ["ls"]})},
+        {"type": "function_call_output", "call_id": "call_1", "output": "README.md"},
+    ]
+    shell = {"type": "function", "name": "shell", "parameters": {
+        "type": "object", "properties": {"command": {"type": "array", "items": {"type": "string"}}}, "required": ["command"]}}
+    with openai_client.responses.stream(
+        model="sim-agent", input=history, tools=[shell], store=False, parallel_tool_calls=False,
+        include=["reasoning.encrypted_content"], reasoning={"effort": "low", "summary": "auto"},
+    ) as stream:
+        final = stream.get_final_response()
+    assert final.status == "completed" and final.store is False
+    assert final.output_text == "The tool shell returned: README.md"
+    sent = sim_requests("/api/chat")[-1]["messages"]
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "tool"]
+    assert sent[2]["thinking"] == "Use the shell." and sent[2]["tool_calls"][0]["function"]["name"] == "shell"
+    with pytest.raises(openai.NotFoundError):
+        openai_client.responses.retrieve(final.id)
