@@ -47,41 +47,51 @@ public struct ResponsesController: Sendable {
 
     // MARK: - Preparing a request
 
-    /// A decoded request with its model resolved, its conversation read and its images fetched, translated.
-    struct Prepared {
-        var request: ResponsesRequest
-        var plan: UpstreamChatPlan
-        var model: ResolvedModel
-        var timeout: Duration
-        /// Bytes of the earlier turns, which count toward the prompt like the body's.
+    /// A translated request, with the bytes of the earlier turns it continues (`previous_response_id`),
+    /// which count toward the prompt like the body's.
+    struct ResponsesPlan: Sendable {
+        var chat: UpstreamChatPlan
         var historyBytes: Int
     }
 
-    func prepare(_ request: inout Request, context: Context) async throws -> Prepared {
-        let body = try await request.decodeAPIBody(ResponsesRequest.self, limit: settings.maxBodyBytes)
-        guard let modelName = body.model, !modelName.isEmpty else {
-            throw GatewayError.invalid("'model' is required.", param: "model")
-        }
-        let model = try await models.resolve(modelName)
-        context.ticket?.setModel(model)
-        try context.authorize(model)
-        var history: [ResponseItem] = []
-        if let previous = body.previousResponseID {
-            guard let chain = try await responses.conversation(endingAt: previous, owner: Self.owner(context)) else {
-                throw GatewayError(
-                    .notFound, "Previous response with id '\(previous)' not found.", param: "previous_response_id",
-                    code: "previous_response_not_found")
+    /// A decoded request with its model resolved, its conversation read and its images fetched,
+    /// translated. The conversation is read after the key is checked, and the capabilities checked
+    /// with it: images of earlier turns need vision too.
+    func prepare(_ request: inout Request, context: Context) async throws -> PreparedRequest<ResponsesRequest, ResponsesPlan> {
+        let owner = Self.owner(context)
+        return try await RoutePreparation<ResponsesRequest, ResponsesPlan>(
+            validate: { body in
+                guard let model = body.model, !model.isEmpty else {
+                    throw GatewayError.invalid("'model' is required.", param: "model")
+                }
+            },
+            modelName: { $0.model ?? "" },
+            translate: { body, model in
+                let history = try await conversation(before: body, owner: owner)
+                try Self.checkCapabilities(of: model, for: body, history: history)
+                let remote = ResponsesRequestTranslator.remoteImages(in: body.inputItems, history: history)
+                let fetched = try await images.fetchAll(remote.urls, params: remote.params)
+                let chat = try ResponsesRequestTranslator.translate(
+                    body, history: history, model: model, defaults: settings.defaults, images: fetched)
+                return ResponsesPlan(chat: chat, historyBytes: history.isEmpty ? 0 : JSONWire.encode(history).readableBytes)
             }
-            history = chain.flatMap { $0.inputItems + $0.response.output }
+        ).run(&request, context: context, models: models, maxBodyBytes: settings.maxBodyBytes)
+    }
+
+    /// The items of the conversation a request continues, oldest first: every earlier turn's input
+    /// and output.
+    func conversation(before body: ResponsesRequest, owner: String) async throws -> [ResponseItem] {
+        guard let previous = body.previousResponseID else { return [] }
+        guard let chain = try await responses.conversation(endingAt: previous, owner: owner) else {
+            throw GatewayError(
+                .notFound, "Previous response with id '\(previous)' not found.", param: "previous_response_id",
+                code: "previous_response_not_found")
         }
-        try Self.checkCapabilities(of: model, for: body, history: history)
-        let remote = ResponsesRequestTranslator.remoteImages(in: body.inputItems, history: history)
-        let fetched = try await images.fetchAll(remote.urls, params: remote.params)
-        let plan = try ResponsesRequestTranslator.translate(
-            body, history: history, model: model, defaults: settings.defaults, images: fetched)
-        return Prepared(
-            request: body, plan: plan, model: model, timeout: plan.parameters.timeout ?? settings.requestTimeout,
-            historyBytes: history.isEmpty ? 0 : JSONWire.encode(history).readableBytes)
+        return chain.flatMap { $0.inputItems + $0.response.output }
+    }
+
+    func timeout(of prepared: PreparedRequest<ResponsesRequest, ResponsesPlan>) -> Duration {
+        prepared.plan.chat.parameters.timeout ?? settings.requestTimeout
     }
 
     /// What the request needs that the model may lack, refused before Ollama is called.
@@ -115,19 +125,17 @@ public struct ResponsesController: Sendable {
     @Sendable func create(_ request: Request, context: Context) async throws -> Response {
         var request = request
         let prepared = try await prepare(&request, context: context)
+        let (body, model, plan) = (prepared.body, prepared.model, prepared.plan)
         try context.reserveTokens(
-            promptBytes: request.declaredBodyBytes + prepared.historyBytes, parameters: prepared.plan.parameters,
-            model: prepared.model)
-        let body = prepared.request
+            promptBytes: request.declaredBodyBytes + plan.historyBytes, parameters: plan.chat.parameters, model: model)
         let template = ResponsesRequestTranslator.response(
             for: body, id: Identifiers.make("resp_"), createdAt: Int(Date().timeIntervalSince1970), model: body.model ?? "")
-        let style = ResponsesStyle(response: template, excludeReasoning: prepared.plan.parameters.excludeReasoning ?? false)
+        let style = ResponsesStyle(response: template, excludeReasoning: plan.chat.parameters.excludeReasoning ?? false)
         let storage = ResponseStorage(
             repository: body.store == false ? nil : responses, owner: Self.owner(context),
             inputItems: body.inputItems.map { $0.identified { Identifiers.make($0) } })
-        var upstreamRequest = prepared.plan.request
-        let model = prepared.model
-        let timeout = prepared.timeout
+        var upstreamRequest = plan.chat.request
+        let timeout = timeout(of: prepared)
 
         if !body.stream {
             upstreamRequest.stream = false
@@ -145,16 +153,23 @@ public struct ResponsesController: Sendable {
 
         // Ollama reports most failures before its first line: wait for its status before ours.
         let started = ContinuousClock.now
-        let upstreamResponse = try await model.namingNotFound {
+        let lines = try await model.namingNotFound {
             try await upstream.streamChat(upstreamRequest, deadline: .now() + TimeAmount(timeout))
         }
-        let remaining = timeout - (ContinuousClock.now - started)
-        let relay = ResponsesStreamRelay(
-            upstream: upstream, translator: ResponsesStreamTranslator(style: style), storage: storage, ticket: context.ticket,
-            logger: context.logger)
-        let idle = settings.streamIdleTimeout
-        return Response.apiStream(headers: ServerSentEvents.headers, request: request, ticket: context.ticket) { writer in
-            try await relay.run(response: upstreamResponse, writer: &writer, deadline: remaining, idle: idle)
+        let outcome = ResponseOutcome()
+        let adapter = ResponsesStreamAdapter(translator: ResponsesStreamTranslator(style: style), outcome: outcome)
+        let relay = StreamRelay(adapter: adapter, context: context, timing: settings.streamTiming(timeout, started: started))
+        let logger = context.logger
+        return Response.apiStream(headers: adapter.headers, ticket: context.ticket) { writer in
+            try await relay.run({ lines }, writer: &writer)
+            // However the stream ended (a client that left aside), its response is stored. The status
+            // is sent: a storage failure can only be logged.
+            guard let response = outcome.value else { return }
+            do {
+                try await storage.save(response)
+            } catch {
+                logger.error("storing a response failed", metadata: ["response.id": "\(response.id)", "error": "\(error)"])
+            }
         }
     }
 
@@ -166,7 +181,7 @@ public struct ResponsesController: Sendable {
         var request = request
         let prepared = try await prepare(&request, context: context)
         let count = try await PromptTokenCount.count(
-            prepared.plan.request, model: prepared.model, upstream: upstream, timeout: prepared.timeout,
+            prepared.plan.chat.request, model: prepared.model, upstream: upstream, timeout: timeout(of: prepared),
             logger: context.logger)
         return Response(
             status: .ok, headers: [.contentType: "application/json", AnthropicTokenCountHeader.name: count.method.rawValue],
