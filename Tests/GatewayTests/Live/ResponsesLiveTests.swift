@@ -20,36 +20,9 @@ struct ResponsesLiveTests {
         try JSONDecoder().decode(OpenAIErrorBody.self, from: Data(buffer: response.body)).error
     }
 
-    /// A streamed request on a connection of its own: the test client does not reconnect after a
-    /// streamed response (which closes its connection), and these tests go on after one.
-    func stream(_ gateway: LiveGateway, _ json: String) async throws -> (status: Int, body: ByteBuffer) {
-        let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-        do {
-            let response = try await http.execute(try streamRequest(gateway, json), timeout: .seconds(30))
-            let body = try await response.body.collect(upTo: 1 << 24)
-            try await http.shutdown()
-            return (Int(response.status.code), body)
-        } catch {
-            try await http.shutdown()
-            throw error
-        }
-    }
-
-    func streamRequest(_ gateway: LiveGateway, _ json: String) throws -> HTTPClientRequest {
-        var request = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(gateway.client.port))/v1/responses")
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: json))
-        return request
-    }
-
-    func events(_ response: TestResponse, sourceLocation: SourceLocation = #_sourceLocation) -> [JSONValue] {
-        events(response.body, sourceLocation: sourceLocation)
-    }
-
     /// The events of a streamed response, with their SSE names.
-    func events(_ body: ByteBuffer, sourceLocation: SourceLocation = #_sourceLocation) -> [JSONValue] {
-        let parsed = SSEEvents(body)
+    func events(_ response: TestResponse, sourceLocation: SourceLocation = #_sourceLocation) -> [JSONValue] {
+        let parsed = SSEEvents(response.body)
         for (name, data) in parsed.events {
             let type = (try? JSONDecoder().decode(JSONValue.self, from: Data(data.utf8)))?["type"]?.stringValue
             #expect(name == type, "the SSE event name is the type", sourceLocation: sourceLocation)
@@ -99,9 +72,10 @@ struct ResponsesLiveTests {
             let first = try json(try await gateway.post(
                 "/v1/responses", #"{"model":"sim-chat","input":[{"role":"user","content":"One"}]}"#))
             let firstID = try #require(first["id"]?.stringValue)
-            let second = try await stream(
-                gateway, #"{"model":"sim-chat","input":"Two","previous_response_id":"\#(firstID)","stream":true}"#)
-            let secondID = try #require(events(second.body).last?["response"]?["id"]?.stringValue)
+            // A stream keeps its connection: the requests below go over the same one.
+            let second = try await gateway.post(
+                "/v1/responses", #"{"model":"sim-chat","input":"Two","previous_response_id":"\#(firstID)","stream":true}"#)
+            let secondID = try #require(events(second).last?["response"]?["id"]?.stringValue)
             #expect(try json(try await gateway.client.execute(uri: "/v1/responses/\(secondID)", method: .get))["previous_response_id"]
                 == .string(firstID))
             let listed = try await gateway.client.execute(uri: "/v1/responses/\(firstID)", method: .get)
@@ -136,7 +110,7 @@ struct ResponsesLiveTests {
                 let body = #"{"model":"sim-chat","input":"x","store":false,"stream":\#(stream)}"#
                 let id: String?
                 if stream {
-                    id = events(try await self.stream(gateway, body).body).last?["response"]?["id"]?.stringValue
+                    id = events(try await gateway.post("/v1/responses", body)).last?["response"]?["id"]?.stringValue
                 } else {
                     id = try json(try await gateway.post("/v1/responses", body))["id"]?.stringValue
                 }
@@ -240,11 +214,11 @@ struct ResponsesLiveTests {
     @Test("failures mid-stream end with response.failed", arguments: ["error_mid_stream", "no_done", "drop_mid_stream"])
     func midStream(fault: String) async throws {
         try await LiveGateway.run { gateway in
-            let response = try await stream(
-                gateway,
+            let response = try await gateway.post(
+                "/v1/responses",
                 #"{"model":"sim-chat","input":"Hello there","stream":true,"options":{"sim_fault":"\#(fault)","sim_fault_after":2}}"#)
-            #expect(response.status == 200)
-            let events = events(response.body)
+            #expect(response.status == .ok)
+            let events = events(response)
             #expect(events.last?["type"] == "response.failed", "\(events.map { $0["type"] })")
             #expect(events.contains { $0["type"] == "response.output_text.delta" }, "output before the failure was relayed")
             let failed = try #require(events.last?["response"])
@@ -279,8 +253,11 @@ struct ResponsesLiveTests {
         try await LiveGateway.run { gateway in
             let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
             do {
-                let request = try streamRequest(
-                    gateway, #"{"model":"sim-chat","input":"x","stream":true,"options":{"sim_fault":"stall","sim_fault_after":1}}"#)
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(gateway.client.port))/v1/responses")
+                request.method = .POST
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(
+                    string: #"{"model":"sim-chat","input":"x","stream":true,"options":{"sim_fault":"stall","sim_fault_after":1}}"#))
                 let response = try await http.execute(request, timeout: .seconds(10))
                 #expect(response.status == .ok)
                 var body = response.body.makeAsyncIterator()
