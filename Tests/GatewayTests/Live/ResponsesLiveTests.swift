@@ -251,22 +251,23 @@ struct ResponsesLiveTests {
 
     @Test func aClientThatLeavesCancelsUpstream() async throws {
         try await LiveGateway.run { gateway in
-            let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-            do {
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(try #require(gateway.client.port))/v1/responses")
-                request.method = .POST
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(
-                    string: #"{"model":"sim-chat","input":"x","stream":true,"options":{"sim_fault":"stall","sim_fault_after":1}}"#))
-                let response = try await http.execute(request, timeout: .seconds(10))
-                #expect(response.status == .ok)
-                var body = response.body.makeAsyncIterator()
-                let first = try await body.next()
-                #expect(first.map { String(buffer: $0).contains("response.created") } == true)
-                // Leaving without reading the rest closes the connection.
+            let port = try #require(gateway.client.port)
+            try await withHTTPClient { http in
+                do {
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/responses")
+                    request.method = .POST
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(ByteBuffer(
+                        string: #"{"model":"sim-chat","input":"x","stream":true,"options":{"sim_fault":"stall","sim_fault_after":1}}"#))
+                    let response = try await http.execute(request, timeout: .seconds(30))
+                    #expect(response.status == .ok)
+                    var body = response.body.makeAsyncIterator()
+                    let first = try await body.next()
+                    #expect(first.map { String(buffer: $0).contains("response.created") } == true)
+                    // Leaving without reading the rest closes the connection.
+                }
+                #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(5)))
             }
-            #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(5)))
-            try await http.shutdown()
         }
     }
 
