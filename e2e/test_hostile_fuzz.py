@@ -388,6 +388,38 @@ def openai_chat(rng, stream):
     return body
 
 
+RESPONSES_TOOL = {"type": "function", "name": "get_weather", "description": "Weather in a city",
+                  "parameters": WEATHER_SCHEMA}
+
+
+def openai_response(rng, stream):
+    text = rng.choice(["Hello there", "What is the weather in Paris?", "ümlaut ✓ 😀"])
+    seeds = [
+        {"model": "sim-chat", "input": text},
+        {"model": "sim-chat", "instructions": "Be brief.", "input": [{"role": "user", "content": text}],
+         "max_output_tokens": 50, "temperature": 0.5, "top_p": 0.9, "user": "u1", "metadata": {"k": "v"},
+         "store": False, "truncation": "auto"},
+        {"model": "sim-think", "input": text, "reasoning": {"effort": "low", "summary": "auto"},
+         "include": ["reasoning.encrypted_content"]},
+        {"model": "sim-tools", "input": text, "tools": [RESPONSES_TOOL], "tool_choice": "auto",
+         "parallel_tool_calls": True},
+        {"model": "sim-tools", "input": [
+            {"role": "user", "content": [{"type": "input_text", "text": text}]},
+            {"type": "function_call", "call_id": "call_1", "name": "get_weather", "arguments": "{\"city\":\"Paris\"}"},
+            {"type": "function_call_output", "call_id": "call_1", "output": "Sunny"}],
+         "tools": [RESPONSES_TOOL], "tool_choice": {"type": "function", "name": "get_weather"}},
+        {"model": "sim-vision", "input": [{"role": "user", "content": [
+            {"type": "input_text", "text": "What is this?"},
+            {"type": "input_image", "image_url": "data:image/png;base64," + PIXEL_B64, "detail": "low"}]}]},
+        {"model": "sim-chat", "input": text, "text": {"format": {"type": "json_schema", "name": "w",
+         "schema": WEATHER_SCHEMA, "strict": True}}, "num_ctx": 4096, "keep_alive": "5m",
+         "options": {"top_k": 20}, "extra_body": {"min_p": 0.05}},
+    ]
+    body = json.loads(json.dumps(rng.choice(seeds)))
+    body["stream"] = stream
+    return body
+
+
 def openai_completion(rng, stream):
     seeds = [
         {"model": "sim-chat", "prompt": "Say hello", "max_tokens": 20},
@@ -501,6 +533,7 @@ POST_ROUTES = [
     # (path, body maker, can stream, weight)
     ("/v1/chat/completions", openai_chat, True, 14),
     ("/v1/completions", openai_completion, True, 6),
+    ("/v1/responses", openai_response, True, 8),
     ("/v1/embeddings", openai_embedding, False, 5),
     ("/v1/messages", anthropic_message, True, 10),
     ("/anthropic/v1/messages", anthropic_message, True, 4),
@@ -1149,6 +1182,9 @@ def check_sse(case, outcome, leaked, fail):
         if not names or names[-1] not in ("message_stop", "error"):
             fail("stream did not end properly", f"last events {names[-3:]}, expected message_stop or error")
         return
+    if case.path.split("?", 1)[0] == "/v1/responses":
+        check_responses_sse(events, leaked, fail)
+        return
     datas = [data for _, data in events]
     error_events = []
     for data in datas:
@@ -1168,6 +1204,29 @@ def check_sse(case, outcome, leaked, fail):
             fail("Ollama address leaked", "a stream error event names the Ollama address")
     if datas[-1] != "[DONE]" and not error_events:
         fail("stream did not end properly", f"last data {datas[-1][:80]!r}, expected [DONE] or an error event")
+
+
+def check_responses_sse(events, leaked, fail):
+    """A Responses stream: every event named by its type, numbered from 0, ending with one terminal event."""
+    documents = []
+    for name, data in events:
+        document = _json(data)
+        if not isinstance(document, dict) or document.get("type") != name:
+            fail("stream event not a Responses event", f"event {name!r}, data {data[:80]!r}")
+            return
+        documents.append(document)
+    if [d.get("sequence_number") for d in documents] != list(range(len(documents))):
+        fail("stream events out of sequence", f"{[d.get('sequence_number') for d in documents][:10]}")
+    terminal = [d["type"] for d in documents if d["type"] in ("response.completed", "response.incomplete",
+                                                                 "response.failed", "error")]
+    if terminal != [documents[-1]["type"]]:
+        fail("stream did not end properly", f"terminal events {terminal}, last {documents[-1]['type']}")
+    if documents[-1]["type"] == "response.failed":
+        error = (documents[-1].get("response") or {}).get("error") or {}
+        if not isinstance(error.get("message"), str) or not isinstance(error.get("code"), str):
+            fail("response.failed without its error", json.dumps(error)[:200])
+        if leaked in json.dumps(error).encode():
+            fail("Ollama address leaked", "a failed response names the Ollama address")
 
 
 def check_ndjson(outcome, leaked, fail):

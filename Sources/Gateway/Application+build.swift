@@ -106,7 +106,8 @@ public func buildApplication(
             AdminMaintenanceService(
                 store: store, settings: savedSettings,
                 throttle: LoginThrottle(attempts: store.loginAttempts, configuration: configuration.admin),
-                interval: .seconds(30), logger: logger),
+                interval: .seconds(30), responsesRetention: .seconds(configuration.responsesRetentionDays * 86_400),
+                logger: logger),
             usage,
         ] + (exporter.map { [$0] } ?? []),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
@@ -125,6 +126,10 @@ public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestCon
     OpenAIController(
         upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,
         access: services.access
+    ).addRoutes(to: router.group("v1"))
+    ResponsesController(
+        upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,
+        access: services.access, responses: services.store.responses
     ).addRoutes(to: router.group("v1"))
     OpenAIEmbeddingsController(
         upstream: services.upstream, models: services.models, settings: services.settings, access: services.access

@@ -11,6 +11,8 @@ public struct GatewayStore: Sendable {
     public let rateLimits: RateLimitRepository
     /// Per-request accounting: the usage log and its hourly and daily roll-ups.
     public let usage: UsageRepository
+    /// Stored responses of the Responses API.
+    public let responses: ResponseRepository
 
     public init(
         database: GatewayDatabase,
@@ -27,5 +29,6 @@ public struct GatewayStore: Sendable {
         self.auditLog = AuditLogRepository(database: database)
         self.rateLimits = RateLimitRepository(database: database)
         self.usage = UsageRepository(database: database)
+        self.responses = ResponseRepository(database: database)
     }
 }

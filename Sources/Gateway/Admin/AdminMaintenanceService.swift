@@ -5,12 +5,15 @@ import ServiceLifecycle
 
 /// Keeps this instance in step with the database and the database tidy: re-reads the runtime settings
 /// (so a change saved on another instance applies here too), and now and then removes expired sessions
-/// and login failures older than the throttling window.
+/// and login failures older than the throttling window, and stored responses older than their
+/// retention (`RESPONSES_RETENTION_DAYS`).
 struct AdminMaintenanceService: Service {
     let store: GatewayStore
     let settings: PersistedRuntimeSettings
     let throttle: LoginThrottle
     let interval: Duration
+    /// How long stored responses are kept.
+    var responsesRetention: Duration = .seconds(30 * 86_400)
     let logger: Logger
     /// Housekeeping runs every this many rounds.
     let pruneEvery = 20
@@ -24,9 +27,13 @@ struct AdminMaintenanceService: Service {
                     let now = Date()
                     let sessions = try await store.sessions.deleteExpired(now: now)
                     let failures = try await store.loginAttempts.prune(before: throttle.windowStart(now))
+                    let responses = try await pruneResponses(now: now)
                     logger.debug(
                         "admin housekeeping",
-                        metadata: ["sessions.removed": "\(sessions)", "login_failures.removed": "\(failures)"])
+                        metadata: [
+                            "sessions.removed": "\(sessions)", "login_failures.removed": "\(failures)",
+                            "responses.removed": "\(responses)",
+                        ])
                 }
             } catch is CancellationError {
                 return
@@ -34,5 +41,10 @@ struct AdminMaintenanceService: Service {
                 logger.warning("admin maintenance failed", metadata: ["error": "\(error)"])
             }
         }
+    }
+
+    /// Removes the stored responses older than their retention; returns how many.
+    func pruneResponses(now: Date) async throws -> Int {
+        try await store.responses.prune(before: now - TimeInterval(responsesRetention.components.seconds))
     }
 }

@@ -32,6 +32,8 @@ public struct GatewayConfiguration: Sendable {
     public var keyCacheLifetime: Duration = .seconds(10)
     /// How long the usage log (per request) and its hourly and daily summaries are kept, in days.
     public var usageRetention = UsageRetention()
+    /// How long stored responses of the Responses API (`store: true`) are kept, in days.
+    public var responsesRetentionDays = 30
     /// The bearer token `/metrics` requires; without one, only loopback clients may read it.
     public var metricsToken: String?
     /// Let API clients pull, push, create, copy and delete models through the native API.
@@ -99,7 +101,7 @@ extension GatewayConfiguration {
     public static let environmentNames: [String] = [
         "HOST", "PORT", "OLLAMA_URL", "DATA_DIR", "DATABASE_URL", "ADMIN_PASSWORD", "REQUIRE_API_KEY",
         "KEY_CACHE_TTL_MS", "USAGE_RETENTION_DAYS",
-        "USAGE_HOURLY_RETENTION_DAYS", "USAGE_DAILY_RETENTION_DAYS", "METRICS_TOKEN", "ALLOW_MODEL_MANAGEMENT", "DEMO", "DEMO_SIM_PORT", "MAX_BODY_BYTES", "REQUEST_TIMEOUT_MS",
+        "USAGE_HOURLY_RETENTION_DAYS", "USAGE_DAILY_RETENTION_DAYS", "RESPONSES_RETENTION_DAYS", "METRICS_TOKEN", "ALLOW_MODEL_MANAGEMENT", "DEMO", "DEMO_SIM_PORT", "MAX_BODY_BYTES", "REQUEST_TIMEOUT_MS",
         "STREAM_IDLE_TIMEOUT_MS", "STREAM_PING_INTERVAL_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "OLLAMA_AUTH_HEADER",
         "REASONING_FORMAT", "ANTHROPIC_STRIP_BILLING_HEADER",
         "MODEL_REFRESH_INTERVAL_S", "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
@@ -139,6 +141,7 @@ extension GatewayConfiguration {
             logDays: try reader.int("USAGE_RETENTION_DAYS", default: 30, in: days),
             hourlyDays: try reader.int("USAGE_HOURLY_RETENTION_DAYS", default: 90, in: days),
             dailyDays: try reader.int("USAGE_DAILY_RETENTION_DAYS", default: 730, in: days))
+        responsesRetentionDays = try reader.int("RESPONSES_RETENTION_DAYS", default: responsesRetentionDays, in: days)
         demo = try reader.bool("DEMO", default: demo)
         demoSimulatorPort = try reader.int("DEMO_SIM_PORT", default: demoSimulatorPort, in: 1...65535)
         maxBodyBytes = try reader.int("MAX_BODY_BYTES", default: maxBodyBytes, in: 1024...(1 << 40))

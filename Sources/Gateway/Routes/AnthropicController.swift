@@ -205,43 +205,12 @@ public struct AnthropicController: Sendable {
     @Sendable func countTokens(_ request: Request, context: Context) async throws -> Response {
         var request = request
         let prepared = try await prepare(&request, context: context, requireMaxTokens: false)
-        var counting = prepared.plan.chat.request
-        counting.stream = false
-        var options = counting.options ?? [:]
-        // `num_predict: 0` means "no limit" to Ollama's runner: 1 is the smallest generation.
-        options["num_predict"] = .int(1)
-        counting.options = options
-        let model = prepared.model
-        var method = "exact"
-        var tokens: Int
-        do {
-            let answer = try await withDeadlines(overall: timeout(of: prepared), idle: nil) { _ in
-                try await model.namingNotFound { try await upstream.chat(counting) }
-            }
-            if let count = answer.metrics.promptEvalCount {
-                tokens = count
-            } else {
-                tokens = AnthropicTokenEstimate.inputTokens(of: counting)
-                method = "estimate"
-            }
-        } catch let error as GatewayError where Self.canEstimate(after: error) {
-            context.logger.debug("counting tokens by estimate", metadata: ["error": "\(error.message)"])
-            tokens = AnthropicTokenEstimate.inputTokens(of: counting)
-            method = "estimate"
-        }
+        let count = try await PromptTokenCount.count(
+            prepared.plan.chat.request, model: prepared.model, upstream: upstream, timeout: timeout(of: prepared),
+            logger: context.logger)
         return Response(
-            status: .ok, headers: [.contentType: "application/json", AnthropicTokenCountHeader.name: method],
-            body: .init(byteBuffer: JSONWire.encode(AnthropicTokenCount(inputTokens: tokens))))
-    }
-
-    /// Failures of Ollama itself, or a prompt it will not take whole: a count is still useful then.
-    /// The client's own mistakes (unknown model, unsupported thinking…) are reported as for `messages`.
-    static func canEstimate(after error: GatewayError) -> Bool {
-        switch error.kind {
-        case .upstreamUnavailable, .upstreamError, .overloaded, .serviceUnavailable, .timeout: true
-        case .invalidRequest: error.message.contains("longer than the context")
-        default: false
-        }
+            status: .ok, headers: [.contentType: "application/json", AnthropicTokenCountHeader.name: count.method.rawValue],
+            body: .init(byteBuffer: JSONWire.encode(AnthropicTokenCount(inputTokens: count.tokens))))
     }
 }
 

@@ -48,20 +48,12 @@ public enum AnthropicRequestTranslator {
         }
         let requestLayer = try parameterLayer(of: request, model: model, requireMaxTokens: requireMaxTokens)
         let parameters = ParameterLayer.resolve(request: requestLayer, modelOverride: model.overrides, defaults: defaults)
-        var upstream = OllamaChatRequest(
-            model: model.upstreamName,
-            messages: try messages(request, images: images, stripBillingHeader: stripBillingHeader),
-            tools: try tools(try effectiveTools(of: request), choice: request.toolChoice),
-            options: parameters.options.isEmpty ? nil : ParameterLayer.normalizedOptions(parameters.options),
-            stream: request.stream,
-            keepAlive: parameters.keepAlive,
-            think: parameters.think
-        )
-        upstream.truncate = parameters.truncate
-        upstream.shift = parameters.shift
+        let chat = UpstreamChatPlan(
+            model: model, messages: try messages(request, images: images, stripBillingHeader: stripBillingHeader),
+            tools: try tools(try effectiveTools(of: request), choice: request.toolChoice), stream: request.stream,
+            parameters: parameters)
         let stops = try stopSequences(request.stopSequences)
-        return AnthropicUpstreamPlan(
-            chat: UpstreamChatPlan(request: upstream, parameters: parameters, model: model), stopSequences: stops)
+        return AnthropicUpstreamPlan(chat: chat, stopSequences: stops)
     }
 
     // MARK: - Parameters

@@ -7,6 +7,29 @@ public struct UpstreamChatPlan: Sendable {
     /// The parameters after merging request, model override and defaults.
     public var parameters: ParameterLayer
     public var model: ResolvedModel
+
+    /// The upstream request of a translated conversation: the resolved parameters supply the options
+    /// and Ollama's request-level controls, the same way for every API surface.
+    init(
+        model: ResolvedModel, messages: [OllamaMessage], tools: [OllamaTool]?, format: JSONValue? = nil, stream: Bool,
+        parameters: ParameterLayer
+    ) {
+        var request = OllamaChatRequest(
+            model: model.upstreamName,
+            messages: messages,
+            tools: tools,
+            format: format,
+            options: parameters.options.isEmpty ? nil : ParameterLayer.normalizedOptions(parameters.options),
+            stream: stream,
+            keepAlive: parameters.keepAlive,
+            think: parameters.think
+        )
+        request.truncate = parameters.truncate
+        request.shift = parameters.shift
+        self.request = request
+        self.parameters = parameters
+        self.model = model
+    }
 }
 
 /// Images given as `http(s)` URLs, fetched before translation (translation itself does no I/O), and
@@ -55,19 +78,10 @@ public enum OpenAIChatRequestTranslator {
         try checkUnsupported(request)
         let requestLayer = try parameterLayer(of: request)
         let parameters = ParameterLayer.resolve(request: requestLayer, modelOverride: model.overrides, defaults: defaults)
-        var upstream = OllamaChatRequest(
-            model: model.upstreamName,
-            messages: try messages(request.messages, images: images),
-            tools: try tools(request.tools, choice: request.toolChoice),
-            format: try format(request.responseFormat),
-            options: parameters.options.isEmpty ? nil : ParameterLayer.normalizedOptions(parameters.options),
-            stream: request.stream,
-            keepAlive: parameters.keepAlive,
-            think: parameters.think
-        )
-        upstream.truncate = parameters.truncate
-        upstream.shift = parameters.shift
-        return UpstreamChatPlan(request: upstream, parameters: parameters, model: model)
+        return UpstreamChatPlan(
+            model: model, messages: try messages(request.messages, images: images),
+            tools: try tools(request.tools, choice: request.toolChoice), format: try format(request.responseFormat),
+            stream: request.stream, parameters: parameters)
     }
 
     // MARK: - Fields the gateway cannot honour
@@ -101,20 +115,24 @@ public enum OpenAIChatRequestTranslator {
         return layer
     }
 
-    static func format(_ responseFormat: ResponseFormat?) throws(GatewayError) -> JSONValue? {
+    /// Ollama's `format` for an output format; the params name the fields in errors (the Responses
+    /// API spells them `text.format.…`).
+    static func format(
+        _ responseFormat: ResponseFormat?, schemaParam: String = "response_format.json_schema.schema",
+        typeParam: String = "response_format.type"
+    ) throws(GatewayError) -> JSONValue? {
         switch responseFormat {
         case nil, .text: return nil
         case .jsonObject: return .string("json")
         case .jsonSchema(_, let schema, _):
             guard case .object = schema else {
-                throw .invalid("'response_format.json_schema.schema' must be a JSON Schema object.",
-                    param: "response_format.json_schema.schema")
+                throw .invalid("'\(schemaParam)' must be a JSON Schema object.", param: schemaParam)
             }
             return schema
         case .unknown(let value):
             throw .invalid(
-                "'response_format.type' must be 'text', 'json_object' or 'json_schema', got \(value["type"]?.stringValue.map { "'\($0)'" } ?? "nothing").",
-                param: "response_format.type")
+                "'\(typeParam)' must be 'text', 'json_object' or 'json_schema', got \(value["type"]?.stringValue.map { "'\($0)'" } ?? "nothing").",
+                param: typeParam)
         }
     }
 

@@ -58,6 +58,20 @@ enum ThinkingRequest {
         return result.think
     }
 
+    /// The Responses API's `reasoning.effort`, beside the Ollama `think` a client may send with it.
+    static func responses(_ request: ResponsesRequest, controlsThink: OllamaThink?) throws(GatewayError) -> OllamaThink? {
+        var wishes: [Wish] = []
+        if let think = request.think {
+            wishes.append(Wish(think: try ParameterLayer.think(from: think, param: "think"), param: "think"))
+        } else if let controlsThink {
+            wishes.append(Wish(think: controlsThink, param: "think"))
+        }
+        if let effort = request.reasoning?.effort {
+            wishes.append(Wish(think: try level(forEffort: effort, param: "reasoning.effort"), param: "reasoning.effort"))
+        }
+        return try combine(wishes)
+    }
+
     static func openAI(_ request: ChatCompletionRequest, controlsThink: OllamaThink?) throws(GatewayError)
         -> (think: OllamaThink?, exclude: Bool?)
     {

@@ -195,5 +195,25 @@ extension Migration {
                 "CREATE INDEX usage_daily_model ON usage_daily (model, bucket_start)",
             ]
         },
+        // Stored responses of the Responses API (`store: true`): the response as returned, the input
+        // items it was given, and the response it continued, so that `previous_response_id` can walk
+        // back through a conversation. `owner` is the API key's id ('' when keys are not required).
+        Migration(version: 3, name: "stored responses") { _ in
+            [
+                """
+                CREATE TABLE responses (
+                    id TEXT PRIMARY KEY,
+                    owner TEXT NOT NULL,
+                    previous_response_id TEXT,
+                    model TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    input_items TEXT NOT NULL,
+                    response TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX responses_created ON responses (created_at)",
+            ]
+        },
     ]
 }

@@ -33,6 +33,10 @@ struct StreamingRoute: Sendable, CustomTestStringConvertible {
             },
             ending: "event: message_stop", heartbeats: true),
         StreamingRoute(
+            path: "/v1/responses",
+            body: { #"{"model":"sim-chat","stream":true,"input":"Hi","options":{\#($0)}}"# },
+            ending: "event: response.completed", heartbeats: true),
+        StreamingRoute(
             path: "/api/chat",
             body: { #"{"model":"sim-chat","messages":[{"role":"user","content":"Hi"}],"options":{\#($0)}}"# },
             ending: #""done":true"#, heartbeats: false),
