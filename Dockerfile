@@ -39,7 +39,7 @@ FROM ${STAGING} AS staged
 FROM ${RUNTIME_IMAGE}
 
 # ca-certificates: https upstreams (OLLAMA_URL) and image URLs; tzdata: local times in logs if TZ is
-# set. Nothing else: `ldd ollama-gateway` names only glibc's libraries and libstdc++/libgcc_s, which
+# set. Nothing else: `ldd ollama-gateway` names only glibc's libraries, libstdc++, libgcc_s and zlib, which
 # the slim image has. Versions are not pinned: they follow the base image's security updates.
 # hadolint ignore=DL3008
 RUN export DEBIAN_FRONTEND=noninteractive DEBCONF_NONINTERACTIVE_SEEN=true \
