@@ -32,12 +32,15 @@ export PATH="$PATH:/usr/sbin"
 # 1,000 streams through a proxy hold 2,000+ descriptors in the proxy and 1,000 in the client.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
+release_flags=(-c release --static-swift-stdlib)
 if [ "$build" = 1 ]; then
   echo "[bench] building release binaries" >&2
-  # One product per invocation: swift build honours only the last --product.
-  swift build -c release --product ollama-gateway >&2
-  swift build -c release --product ollama-sim >&2
+  # One product per invocation: swift build honours only the last --product. The shipped binary's
+  # flags (scripts/release.sh): what is measured is what is deployed, and CI, which builds the release
+  # archive first, does not compile the release configuration a second time.
+  swift build "${release_flags[@]}" --product ollama-gateway >&2
+  swift build "${release_flags[@]}" --product ollama-sim >&2
 fi
-bin_dir=$(swift build -c release --show-bin-path)
+bin_dir=$(swift build "${release_flags[@]}" --show-bin-path)
 
 exec python3 bench/lib/suite.py --bin-dir "$bin_dir" "${extra[@]}"
