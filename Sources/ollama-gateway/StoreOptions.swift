@@ -8,13 +8,16 @@ import Logging
 /// `serve`: `--data-dir`, else `DATA_DIR` from the environment or `.env`; `DATABASE_URL` selects
 /// PostgreSQL. The server may be running: both work on the same database.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .customLong("data-dir"), help: "Directory of the embedded database (DATA_DIR, default ./data); DATABASE_URL selects PostgreSQL instead.")
+    @Option(
+        name: .setting(GatewayConfiguration.Settings.dataDirectory),
+        help: ArgumentHelp(
+            "\(GatewayConfiguration.Settings.dataDirectory.flagHelp.dropLast()); \(GatewayConfiguration.Settings.databaseURL.name) selects PostgreSQL instead."))
     var dataDir: String?
 
     /// Opens the database, runs `body`, and closes the database whatever happens.
     func withStore<Result>(_ body: (GatewayStore, GatewayConfiguration) async throws -> Result) async throws -> Result {
         var overrides: [String: String] = [:]
-        overrides["DATA_DIR"] = dataDir
+        overrides[GatewayConfiguration.Settings.dataDirectory.name] = dataDir
         let configuration = try await GatewayConfiguration.load(overrides: overrides)
         // Diagnostics go to stderr: stdout carries what scripts read (a new key on the last line).
         var logger = Logger(label: "ollama-gateway") { StreamLogHandler.standardError(label: $0) }
