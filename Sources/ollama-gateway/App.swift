@@ -7,9 +7,21 @@ struct OllamaGateway: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ollama-gateway",
         abstract: "OpenAI- and Anthropic-compatible gateway in front of Ollama, with API keys and usage accounting.",
-        subcommands: [Serve.self, KeysCommand.self, AdminCommand.self],
+        version: GatewayVersion.current,
+        subcommands: [
+            Serve.self, KeysCommand.self, AdminCommand.self, BackupCommand.self, RestoreCommand.self, VersionCommand.self,
+        ],
         defaultSubcommand: Serve.self
     )
+}
+
+/// `ollama-gateway version`: the same line as `--version`, for those who type it as a command.
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")
+
+    func run() {
+        print(GatewayVersion.current)
+    }
 }
 
 /// `ollama-gateway serve`: every option is also an environment variable and a `.env` entry
@@ -50,6 +62,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .setting(Settings.logLevel), help: .setting(Settings.logLevel))
     var logLevel: String?
 
+    @Option(name: .setting(Settings.logFormat), help: .setting(Settings.logFormat))
+    var logFormat: String?
+
     func run() async throws {
         // ArgumentParser stays the only reader of the command line (it also makes `--help` and refuses
         // unknown flags); the values it parsed join the environment under their settings' names.
@@ -60,6 +75,7 @@ struct Serve: AsyncParsableCommand {
         overrides[Settings.dataDirectory.name] = dataDir
         overrides[Settings.reasoningFormat.name] = reasoningFormat
         overrides[Settings.logLevel.name] = logLevel
+        overrides[Settings.logFormat.name] = logFormat
         if demo { overrides[Settings.demo.name] = "true" }
         let configuration = try await GatewayConfiguration.load(overrides: overrides)
         try await GatewayRunner.run(configuration)

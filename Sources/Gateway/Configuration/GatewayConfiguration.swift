@@ -73,6 +73,10 @@ public struct GatewayConfiguration: Sendable {
     /// Host names, connection timeouts and caps, the shutdown's drain deadline (see `ServerLimits`).
     public var server = ServerLimits()
     public var logLevel = Settings.logLevel.defaultValue
+    /// Text lines for people, or one JSON object a line for log shippers.
+    public var logFormat = Settings.logFormat.defaultValue
+    /// OpenTelemetry traces, exported when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; nil: no tracing at all.
+    public var tracing: TracingConfiguration?
 
     public init() {}
 }
@@ -158,6 +162,8 @@ extension GatewayConfiguration {
             "IMAGE_FETCH_TIMEOUT_MS", default: 10_000, help: "Deadline of an image fetch")
         public static let logLevel = Setting<Logger.Level>(
             "LOG_LEVEL", flag: "log-level", default: .info, help: "trace, debug, info, notice, warning, error")
+        public static let logFormat = Setting<LogFormat>(
+            "LOG_FORMAT", flag: "log-format", default: .text, help: "text, or json for one JSON object a line")
 
         static let retentionDays = 1...36_500
 
@@ -170,12 +176,13 @@ extension GatewayConfiguration {
             requestTimeout.summary, streamIdleTimeout.summary, streamPingInterval.summary,
             upstreamConnectTimeout.summary, ollamaAuthHeader.summary, reasoningFormat.summary,
             anthropicStripBillingHeader.summary, modelRefreshInterval.summary, imageFetchAllowPrivate.summary,
-            imageFetchMaxBytes.summary, imageFetchTimeout.summary, logLevel.summary,
+            imageFetchMaxBytes.summary, imageFetchTimeout.summary, logLevel.summary, logFormat.summary,
         ]
     }
 
     /// Every setting: the gateway's, the admin side's and the server's.
     public static let settings: [SettingDescription] = Settings.all + AdminConfiguration.settings + ServerLimits.settings
+        + TracingConfiguration.settings
 
     /// The environment names of every setting, for `--help` and the README.
     public static let environmentNames: [String] = settings.map(\.name)
@@ -243,6 +250,8 @@ extension GatewayConfiguration {
         admin = try AdminConfiguration(reader: reader)
         server = try ServerLimits(reader: reader)
         logLevel = try reader.read(Settings.logLevel)
+        logFormat = try reader.read(Settings.logFormat)
+        tracing = try TracingConfiguration(reader: reader)
         guard let url = URL(string: ollamaURL), let scheme = url.scheme, ["http", "https"].contains(scheme),
             url.host != nil
         else {

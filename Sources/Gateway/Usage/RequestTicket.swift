@@ -21,17 +21,22 @@ public final class RequestTicket: Sendable {
         var windowTokens = 0
         /// Tokens reserved against the key's token limits, given back when the request ends.
         var reservedTokens = 0
+        /// Why the model stopped (Ollama's `done_reason`), for the request's trace.
+        var finishReasons: [String] = []
     }
 
     let started = ContinuousClock.now
     let sink: any UsageSink
     /// The limiter and key checks that reservations go through; nil where no limits apply.
     let access: APIAccess?
+    /// The request's trace span, when tracing is on; it ends when the ticket finishes.
+    let span: OTLPSpan?
     private let state: Mutex<State>
 
-    init(event: UsageEvent, sink: any UsageSink, access: APIAccess? = nil) {
+    init(event: UsageEvent, sink: any UsageSink, access: APIAccess? = nil, span: OTLPSpan? = nil) {
         self.sink = sink
         self.access = access
+        self.span = span
         self.state = Mutex(State(event: event))
     }
 
@@ -94,9 +99,15 @@ public final class RequestTicket: Sendable {
         }
     }
 
+    /// Why the model stopped, once known (only the trace keeps it).
+    public func setFinishReason(_ reason: String?) {
+        guard span != nil, let reason, !reason.isEmpty else { return }
+        state.withLock { $0.finishReasons = [reason] }
+    }
+
     /// Ends the request; later calls do nothing.
     public func finish(status: Int, error: GatewayError? = nil, cancelled: Bool = false) {
-        let finished: (UsageEvent, AuthenticatedKey?, Int)? = state.withLock { state in
+        let finished: (UsageEvent, AuthenticatedKey?, Int, [String])? = state.withLock { state in
             guard !state.finished else { return nil }
             state.finished = true
             state.event.status = status
@@ -106,10 +117,11 @@ public final class RequestTicket: Sendable {
             state.event.latency = .now - started
             state.event.timeToFirstToken = state.firstToken.map { $0 - started }
             if state.event.completionTokens == 0 { state.event.completionTokens = state.producedLines }
-            return (state.event, state.admittedKey, state.reservedTokens)
+            return (state.event, state.admittedKey, state.reservedTokens, state.finishReasons)
         }
-        guard let (event, key, reserved) = finished else { return }
+        guard let (event, key, reserved, finishReasons) = finished else { return }
         sink.requestFinished(event, key: key)
+        if let span { RequestTracing.finish(span, event: event, finishReasons: finishReasons) }
         // Only now: the real tokens are counted, so the key's budget is never seen without either.
         if let key { access?.limiter.release(reservation: reserved, ofKey: key.id) }
     }

@@ -23,6 +23,7 @@ import Testing
         #expect(configuration.streamPingInterval == .seconds(10) && configuration.upstreamConnectTimeout == .seconds(5))
         #expect(configuration.reasoningFormat == .reasoningContent && configuration.anthropicStripBillingHeader)
         #expect(configuration.modelRefreshInterval == .seconds(60) && configuration.logLevel == .info)
+        #expect(configuration.logFormat == .text && configuration.tracing == nil)
         #expect(!configuration.imageFetch.allowPrivateAddresses && configuration.imageFetch.maxBytes == 20 * 1024 * 1024)
         #expect(configuration.imageFetch.timeout == .seconds(10) && ImageFetchPolicy().timeout == .seconds(10))
         #expect(configuration.server.idleTimeout == .seconds(60) && configuration.server.headerTimeout == .seconds(10))
@@ -55,6 +56,7 @@ import Testing
             GatewayConfiguration.flags == [
                 "HOST": "--host", "PORT": "--port", "OLLAMA_URL": "--ollama-url", "DATA_DIR": "--data-dir",
                 "REASONING_FORMAT": "--reasoning-format", "LOG_LEVEL": "--log-level", "DEMO": "--demo",
+                "LOG_FORMAT": "--log-format",
             ])
         #expect(GatewayConfiguration.Settings.port.flagHelp == "Port to listen on (PORT, default 3000).")
         #expect(GatewayConfiguration.Settings.demo.flagHelp.hasSuffix("(DEMO)."))
