@@ -247,15 +247,6 @@ struct RequestOptions: Sendable {
     var answerTokens: Int?
     var tokenInterval: Duration?
 
-    static let integerOptions: Set<String> = [
-        "num_ctx", "num_batch", "num_gpu", "main_gpu", "num_thread", "draft_num_predict", "num_keep", "seed",
-        "num_predict", "top_k", "repeat_last_n",
-    ]
-    static let floatOptions: Set<String> = [
-        "top_p", "min_p", "typical_p", "temperature", "repeat_penalty", "presence_penalty", "frequency_penalty",
-    ]
-    static let boolOptions: Set<String> = ["use_mmap"]
-
     /// A wrong type is a 500 in Ollama: the error surfaces from the scheduler, which maps it to an internal error.
     static func parse(_ options: [String: JSONValue]?) throws(OllamaAPIError) -> RequestOptions {
         var result = RequestOptions()
@@ -263,18 +254,22 @@ struct RequestOptions: Sendable {
         for key in options.keys.sorted() {
             let value = options[key]!
             if case .null = value { continue }
-            if integerOptions.contains(key) {
+            // Go reads every JSON number as float64, so an integer option takes any number.
+            switch OllamaOption.readByOllama(key)?.kind {
+            case nil:
+                continue
+            case .integer:
                 guard value.doubleValue != nil else { throw internalError("option \(goQuote(key)) must be of type integer") }
-            } else if floatOptions.contains(key) {
+            case .float:
                 guard value.doubleValue != nil else { throw internalError("option \(goQuote(key)) must be of type float32") }
-            } else if boolOptions.contains(key) {
+            case .bool:
                 guard value.boolValue != nil else { throw internalError("option \(goQuote(key)) must be of type boolean") }
-            } else if key == "stop" {
-                guard case .array(let items) = value else { throw internalError("option \"stop\" must be of type array") }
+            case .stringArray:
+                guard case .array(let items) = value else { throw internalError("option \(goQuote(key)) must be of type array") }
                 var stops: [String] = []
                 for item in items {
                     guard case .string(let text) = item else {
-                        throw internalError("option \"stop\" must be of an array of strings")
+                        throw internalError("option \(goQuote(key)) must be of an array of strings")
                     }
                     stops.append(text)
                 }

@@ -37,54 +37,60 @@ struct Serve: AsyncParsableCommand {
     )
 
     /// Environment names of the settings that have no flag of their own, for `--help`.
-    static let settingsWithoutFlag: [String] = {
-        let flags: Set = ["HOST", "PORT", "OLLAMA_URL", "DATA_DIR", "DEMO", "REASONING_FORMAT", "LOG_LEVEL", "LOG_FORMAT"]
-        return GatewayConfiguration.environmentNames.filter { !flags.contains($0) }
-    }()
+    static let settingsWithoutFlag: [String] = GatewayConfiguration.settings.filter { $0.flag == nil }.map(\.name)
 
-    @Option(help: "Address to listen on (HOST, default 127.0.0.1).")
+    typealias Settings = GatewayConfiguration.Settings
+
+    @Option(name: .setting(Settings.host), help: .setting(Settings.host))
     var host: String?
 
-    @Option(help: "Port to listen on (PORT, default 3000).")
+    @Option(name: .setting(Settings.port), help: .setting(Settings.port))
     var port: Int?
 
-    @Option(name: .customLong("ollama-url"), help: "Ollama server URL (OLLAMA_URL, default http://localhost:11434).")
+    @Option(name: .setting(Settings.ollamaURL), help: .setting(Settings.ollamaURL))
     var ollamaURL: String?
 
-    @Option(name: .customLong("data-dir"), help: "Directory for the embedded database (DATA_DIR, default ./data).")
+    @Option(name: .setting(Settings.dataDirectory), help: .setting(Settings.dataDirectory))
     var dataDir: String?
 
-    @Flag(help: "Run a built-in Ollama simulator as the upstream, to try every endpoint without Ollama (DEMO).")
+    @Flag(name: .setting(Settings.demo), help: .setting(Settings.demo))
     var demo = false
 
-    @Option(name: .customLong("reasoning-format"),
-        help: "How reasoning is returned: reasoning_content, reasoning, both or think_tags (REASONING_FORMAT).")
+    @Option(name: .setting(Settings.reasoningFormat), help: .setting(Settings.reasoningFormat))
     var reasoningFormat: String?
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (LOG_LEVEL, default info).")
+    @Option(name: .setting(Settings.logLevel), help: .setting(Settings.logLevel))
     var logLevel: String?
 
-    @Option(name: .customLong("log-format"), help: "text, or json for one JSON object a line (LOG_FORMAT, default text).")
+    @Option(name: .setting(Settings.logFormat), help: .setting(Settings.logFormat))
     var logFormat: String?
 
     func run() async throws {
+        // ArgumentParser stays the only reader of the command line (it also makes `--help` and refuses
+        // unknown flags); the values it parsed join the environment under their settings' names.
         var overrides: [String: String] = [:]
-        overrides["HOST"] = host
-        overrides["PORT"] = port.map(String.init)
-        overrides["OLLAMA_URL"] = ollamaURL
-        overrides["DATA_DIR"] = dataDir
-        overrides["REASONING_FORMAT"] = reasoningFormat
-        overrides["LOG_LEVEL"] = logLevel
-        overrides["LOG_FORMAT"] = logFormat
-        if demo { overrides["DEMO"] = "true" }
-        let configuration = try await GatewayConfiguration.load(overrides: overrides, flags: Self.flags)
+        overrides[Settings.host.name] = host
+        overrides[Settings.port.name] = port.map(String.init)
+        overrides[Settings.ollamaURL.name] = ollamaURL
+        overrides[Settings.dataDirectory.name] = dataDir
+        overrides[Settings.reasoningFormat.name] = reasoningFormat
+        overrides[Settings.logLevel.name] = logLevel
+        overrides[Settings.logFormat.name] = logFormat
+        if demo { overrides[Settings.demo.name] = "true" }
+        let configuration = try await GatewayConfiguration.load(overrides: overrides)
         try await GatewayRunner.run(configuration)
     }
+}
 
-    /// The flag behind each environment name, for errors about a value given as a flag.
-    static let flags = [
-        "HOST": "--host", "PORT": "--port", "OLLAMA_URL": "--ollama-url", "DATA_DIR": "--data-dir",
-        "REASONING_FORMAT": "--reasoning-format", "LOG_LEVEL": "--log-level", "DEMO": "--demo",
-        "LOG_FORMAT": "--log-format",
-    ]
+extension NameSpecification {
+    /// A setting's own flag (`--ollama-url`), else one made of its environment name.
+    static func setting<Value>(_ setting: Setting<Value>) -> NameSpecification {
+        .customLong(setting.flag ?? String(setting.name.lowercased().map { $0 == "_" ? "-" : $0 }))
+    }
+}
+
+extension ArgumentHelp {
+    static func setting<Value>(_ setting: Setting<Value>) -> ArgumentHelp {
+        ArgumentHelp(setting.flagHelp)
+    }
 }

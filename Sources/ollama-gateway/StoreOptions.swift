@@ -8,7 +8,10 @@ import Logging
 /// `serve`: `--data-dir`, else `DATA_DIR` from the environment or `.env`; `DATABASE_URL` selects
 /// PostgreSQL. The server may be running: both work on the same database.
 struct StoreOptions: ParsableArguments {
-    @Option(name: .customLong("data-dir"), help: "Directory of the embedded database (DATA_DIR, default ./data); DATABASE_URL selects PostgreSQL instead.")
+    @Option(
+        name: .setting(GatewayConfiguration.Settings.dataDirectory),
+        help: ArgumentHelp(
+            "\(GatewayConfiguration.Settings.dataDirectory.flagHelp.dropLast()); \(GatewayConfiguration.Settings.databaseURL.name) selects PostgreSQL instead."))
     var dataDir: String?
 
     /// Opens the database, runs `body`, and closes the database whatever happens.
@@ -36,7 +39,7 @@ extension StoreOptions {
     /// The gateway's settings with this command's `--data-dir`.
     func configuration() async throws -> GatewayConfiguration {
         var overrides: [String: String] = [:]
-        overrides["DATA_DIR"] = dataDir
+        overrides[GatewayConfiguration.Settings.dataDirectory.name] = dataDir
         return try await GatewayConfiguration.load(overrides: overrides)
     }
 

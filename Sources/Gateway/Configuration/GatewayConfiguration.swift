@@ -17,64 +17,66 @@ public enum ReasoningFormat: String, Sendable, CaseIterable {
 
 /// Every setting of the gateway, read once at start-up from flags, environment, `.env` and defaults.
 public struct GatewayConfiguration: Sendable {
-    public var host = "127.0.0.1"
-    public var port = 3000
-    public var ollamaURL = "http://localhost:11434"
-    public var dataDirectory = "./data"
+    public var host = Settings.host.defaultValue
+    public var port = Settings.port.defaultValue
+    public var ollamaURL = Settings.ollamaURL.defaultValue
+    public var dataDirectory = Settings.dataDirectory.defaultValue
     /// `postgres://…` to share keys, settings and usage between instances; the embedded SQLite otherwise.
     public var databaseURL: String?
     /// The first admin's password; without it the admin is `admin`/`admin` and must change it first.
     public var adminPassword: String?
     /// Every API request needs a key (`Authorization: Bearer`, `x-api-key` or `api-key`).
-    public var requireAPIKey = true
+    public var requireAPIKey = Settings.requireAPIKey.defaultValue
     /// How long a checked key is trusted before the database is asked again (revocations take this long
     /// to reach other instances; on the instance that made the change they apply at once).
-    public var keyCacheLifetime: Duration = .seconds(10)
+    public var keyCacheLifetime = Settings.keyCacheLifetime.defaultValue
     /// How long the usage log (per request) and its hourly and daily summaries are kept, in days.
-    public var usageRetention = UsageRetention()
+    public var usageRetention = UsageRetention(
+        logDays: Settings.usageRetentionDays.defaultValue, hourlyDays: Settings.usageHourlyRetentionDays.defaultValue,
+        dailyDays: Settings.usageDailyRetentionDays.defaultValue)
     /// How long stored responses of the Responses API (`store: true`) are kept, in days.
-    public var responsesRetentionDays = 30
+    public var responsesRetentionDays = Settings.responsesRetentionDays.defaultValue
     /// The bearer token `/metrics` requires; without one, only loopback clients may read it.
     public var metricsToken: String?
     /// Let API clients pull, push, create, copy and delete models through the native API.
-    public var allowModelManagement = false
+    public var allowModelManagement = Settings.allowModelManagement.defaultValue
     /// Start the Ollama simulator in-process and use it as the upstream.
-    public var demo = false
-    public var demoSimulatorPort = 11435
+    public var demo = Settings.demo.defaultValue
+    public var demoSimulatorPort = Settings.demoSimulatorPort.defaultValue
 
     /// Largest request body accepted (413 beyond). 16 MiB holds a long agent conversation (200k
     /// tokens are under 1 MB of text) with several photos inline: a 5 MB photo is 6.7 MB of base64,
     /// and Ollama's vision models scale every image down to one or two megapixels anyway. Each byte
     /// accepted is decoded into several, so the limit bounds the memory one request can take.
-    public var maxBodyBytes = 16 * 1024 * 1024
+    public var maxBodyBytes = Settings.maxBodyBytes.defaultValue
     /// Overall deadline of a request unless the request or a model override says otherwise.
-    public var requestTimeout: Duration = .seconds(600)
+    public var requestTimeout = Settings.requestTimeout.defaultValue
     /// A stream whose upstream sends nothing for this long is ended with a timeout error.
-    public var streamIdleTimeout: Duration = .seconds(120)
+    public var streamIdleTimeout = Settings.streamIdleTimeout.defaultValue
     /// A stream whose model is silent this long gets a heartbeat: Anthropic's `ping`, an SSE comment on
     /// the OpenAI routes (the native NDJSON routes have none). Keeps proxies from closing the
     /// connection, and is the latest a departed client is noticed when its connection's close is not.
-    public var streamPingInterval: Duration = .seconds(10)
-    public var upstreamConnectTimeout: Duration = .seconds(5)
+    public var streamPingInterval = Settings.streamPingInterval.defaultValue
+    public var upstreamConnectTimeout = Settings.upstreamConnectTimeout.defaultValue
     /// A header sent to Ollama on every request, for an Ollama behind its own authentication
     /// (`Authorization: Bearer …`). The client's own credentials are never forwarded.
     public var ollamaAuthHeader: (name: String, value: String)?
 
-    public var reasoningFormat: ReasoningFormat = .reasoningContent
+    public var reasoningFormat = Settings.reasoningFormat.defaultValue
     /// Claude Code starts its system prompt with a billing line that differs between conversations, which
     /// defeats Ollama's prompt cache: removed before Ollama sees it unless this is turned off.
-    public var anthropicStripBillingHeader = true
+    public var anthropicStripBillingHeader = Settings.anthropicStripBillingHeader.defaultValue
     /// How often the model list is read from Ollama (it is also read at start-up and on demand).
-    public var modelRefreshInterval: Duration = .seconds(60)
+    public var modelRefreshInterval = Settings.modelRefreshInterval.defaultValue
 
     public var imageFetch = ImageFetchPolicy()
     /// Admin sessions, the admin token, login throttling (see docs/admin-api.md).
     public var admin = AdminConfiguration()
     /// Host names, connection timeouts and caps, the shutdown's drain deadline (see `ServerLimits`).
     public var server = ServerLimits()
-    public var logLevel: Logger.Level = .info
+    public var logLevel = Settings.logLevel.defaultValue
     /// Text lines for people, or one JSON object a line for log shippers.
-    public var logFormat: LogFormat = .text
+    public var logFormat = Settings.logFormat.defaultValue
     /// OpenTelemetry traces, exported when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; nil: no tracing at all.
     public var tracing: TracingConfiguration?
 
@@ -84,12 +86,16 @@ public struct GatewayConfiguration: Sendable {
 /// Limits on fetching `http(s)` image URLs on a client's behalf.
 public struct ImageFetchPolicy: Sendable {
     /// Allow loopback, private and link-local addresses (off: the gateway must not be a way into the LAN).
-    public var allowPrivateAddresses = false
-    public var maxBytes = 20 * 1024 * 1024
-    public var timeout: Duration = .seconds(10)
+    public var allowPrivateAddresses: Bool
+    public var maxBytes: Int
+    public var timeout: Duration
     public var maxRedirects = 3
 
-    public init(allowPrivateAddresses: Bool = false, maxBytes: Int = 20 * 1024 * 1024, timeout: Duration = .seconds(10)) {
+    public init(
+        allowPrivateAddresses: Bool = GatewayConfiguration.Settings.imageFetchAllowPrivate.defaultValue,
+        maxBytes: Int = GatewayConfiguration.Settings.imageFetchMaxBytes.defaultValue,
+        timeout: Duration = GatewayConfiguration.Settings.imageFetchTimeout.defaultValue
+    ) {
         self.allowPrivateAddresses = allowPrivateAddresses
         self.maxBytes = maxBytes
         self.timeout = timeout
@@ -97,23 +103,107 @@ public struct ImageFetchPolicy: Sendable {
 }
 
 extension GatewayConfiguration {
+    /// Every setting of the gateway itself (the admin side's and the server's are beside their own types).
+    public enum Settings {
+        public static let host = Setting<String>("HOST", flag: "host", default: "127.0.0.1", help: "Address to listen on")
+        public static let port = Setting<Int>("PORT", flag: "port", default: 3000, in: 0...65535, help: "Port to listen on")
+        public static let ollamaURL = Setting<String>(
+            "OLLAMA_URL", flag: "ollama-url", default: "http://localhost:11434", help: "Ollama server URL")
+        public static let dataDirectory = Setting<String>(
+            "DATA_DIR", flag: "data-dir", default: "./data", help: "Directory for the embedded database")
+        public static let databaseURL = Setting<String?>(
+            "DATABASE_URL", isSecret: true, help: "postgres://… to share the database between instances")
+        public static let adminPassword = Setting<String?>(
+            "ADMIN_PASSWORD", isSecret: true, help: "The first admin's password")
+        public static let requireAPIKey = Setting<Bool>(
+            "REQUIRE_API_KEY", default: true, help: "Every API request needs a key")
+        public static let keyCacheLifetime = Setting<Duration>.milliseconds(
+            "KEY_CACHE_TTL_MS", default: 10_000, in: 0...SettingsReader.maxMilliseconds,
+            help: "How long a checked key is trusted before the database is read again")
+        public static let usageRetentionDays = Setting<Int>(
+            "USAGE_RETENTION_DAYS", default: 30, in: retentionDays, help: "Days the per-request usage log is kept")
+        public static let usageHourlyRetentionDays = Setting<Int>(
+            "USAGE_HOURLY_RETENTION_DAYS", default: 90, in: retentionDays, help: "Days the hourly usage summary is kept")
+        public static let usageDailyRetentionDays = Setting<Int>(
+            "USAGE_DAILY_RETENTION_DAYS", default: 730, in: retentionDays, help: "Days the daily usage summary is kept")
+        public static let responsesRetentionDays = Setting<Int>(
+            "RESPONSES_RETENTION_DAYS", default: 30, in: retentionDays,
+            help: "Days a stored response of the Responses API is kept")
+        public static let metricsToken = Setting<String?>(
+            "METRICS_TOKEN", isSecret: true, help: "Bearer token for /metrics; unset: loopback clients only")
+        public static let allowModelManagement = Setting<Bool>(
+            "ALLOW_MODEL_MANAGEMENT", default: false,
+            help: "Let API clients pull, push, create, copy and delete models through the native API")
+        public static let demo = Setting<Bool>(
+            "DEMO", flag: "demo", default: false,
+            help: "Run a built-in Ollama simulator as the upstream, to try every endpoint without Ollama")
+        public static let demoSimulatorPort = Setting<Int>(
+            "DEMO_SIM_PORT", default: 11435, in: 1...65535, help: "Port of the demo mode's simulator")
+        public static let maxBodyBytes = Setting<Int>(
+            "MAX_BODY_BYTES", default: 16 * 1024 * 1024, in: 1024...(1 << 40), help: "Largest request body accepted")
+        public static let requestTimeout = Setting<Duration>.milliseconds(
+            "REQUEST_TIMEOUT_MS", default: 600_000, help: "Overall deadline of a request")
+        public static let streamIdleTimeout = Setting<Duration>.milliseconds(
+            "STREAM_IDLE_TIMEOUT_MS", default: 120_000, help: "A stream silent upstream this long ends with a timeout")
+        public static let streamPingInterval = Setting<Duration>.milliseconds(
+            "STREAM_PING_INTERVAL_MS", default: 10_000, help: "Heartbeat interval while the model is silent")
+        public static let upstreamConnectTimeout = Setting<Duration>.milliseconds(
+            "UPSTREAM_CONNECT_TIMEOUT_MS", default: 5_000, help: "Deadline of a connection to Ollama")
+        public static let ollamaAuthHeader = Setting<String?>(
+            "OLLAMA_AUTH_HEADER", isSecret: true, help: "A header sent to Ollama, 'Name: value'")
+        public static let reasoningFormat = Setting<ReasoningFormat>(
+            "REASONING_FORMAT", flag: "reasoning-format", default: .reasoningContent,
+            help: "How reasoning is returned: reasoning_content, reasoning, both or think_tags")
+        public static let anthropicStripBillingHeader = Setting<Bool>(
+            "ANTHROPIC_STRIP_BILLING_HEADER", default: true,
+            help: "Remove Claude Code's billing line from Anthropic system prompts")
+        public static let modelRefreshInterval = Setting<Duration>.seconds(
+            "MODEL_REFRESH_INTERVAL_S", default: 60, help: "How often the model list is read from Ollama")
+        public static let imageFetchAllowPrivate = Setting<Bool>(
+            "IMAGE_FETCH_ALLOW_PRIVATE", default: false, help: "Allow image URLs on loopback and private addresses")
+        public static let imageFetchMaxBytes = Setting<Int>(
+            "IMAGE_FETCH_MAX_BYTES", default: 20 * 1024 * 1024, in: 1...(1 << 34), help: "Largest image, decoded")
+        public static let imageFetchTimeout = Setting<Duration>.milliseconds(
+            "IMAGE_FETCH_TIMEOUT_MS", default: 10_000, help: "Deadline of an image fetch")
+        public static let logLevel = Setting<Logger.Level>(
+            "LOG_LEVEL", flag: "log-level", default: .info, help: "trace, debug, info, notice, warning, error")
+        public static let logFormat = Setting<LogFormat>(
+            "LOG_FORMAT", flag: "log-format", default: .text, help: "text, or json for one JSON object a line")
+
+        static let retentionDays = 1...36_500
+
+        /// In the order `--help` and the README list them.
+        public static let all: [SettingDescription] = [
+            host.summary, port.summary, ollamaURL.summary, dataDirectory.summary, databaseURL.summary,
+            adminPassword.summary, requireAPIKey.summary, keyCacheLifetime.summary, usageRetentionDays.summary,
+            usageHourlyRetentionDays.summary, usageDailyRetentionDays.summary, responsesRetentionDays.summary, metricsToken.summary,
+            allowModelManagement.summary, demo.summary, demoSimulatorPort.summary, maxBodyBytes.summary,
+            requestTimeout.summary, streamIdleTimeout.summary, streamPingInterval.summary,
+            upstreamConnectTimeout.summary, ollamaAuthHeader.summary, reasoningFormat.summary,
+            anthropicStripBillingHeader.summary, modelRefreshInterval.summary, imageFetchAllowPrivate.summary,
+            imageFetchMaxBytes.summary, imageFetchTimeout.summary, logLevel.summary, logFormat.summary,
+        ]
+    }
+
+    /// Every setting: the gateway's, the admin side's and the server's.
+    public static let settings: [SettingDescription] = Settings.all + AdminConfiguration.settings + ServerLimits.settings
+        + TracingConfiguration.settings
+
     /// The environment names of every setting, for `--help` and the README.
-    public static let environmentNames: [String] = [
-        "HOST", "PORT", "OLLAMA_URL", "DATA_DIR", "DATABASE_URL", "ADMIN_PASSWORD", "REQUIRE_API_KEY",
-        "KEY_CACHE_TTL_MS", "USAGE_RETENTION_DAYS",
-        "USAGE_HOURLY_RETENTION_DAYS", "USAGE_DAILY_RETENTION_DAYS", "RESPONSES_RETENTION_DAYS", "METRICS_TOKEN", "ALLOW_MODEL_MANAGEMENT", "DEMO", "DEMO_SIM_PORT", "MAX_BODY_BYTES", "REQUEST_TIMEOUT_MS",
-        "STREAM_IDLE_TIMEOUT_MS", "STREAM_PING_INTERVAL_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "OLLAMA_AUTH_HEADER",
-        "REASONING_FORMAT", "ANTHROPIC_STRIP_BILLING_HEADER",
-        "MODEL_REFRESH_INTERVAL_S", "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
-        "LOG_FORMAT",
-    ] + AdminConfiguration.environmentNames + ServerLimits.environmentNames + TracingConfiguration.environmentNames
+    public static let environmentNames: [String] = settings.map(\.name)
+
+    /// The flag of each setting that has one, by environment name (`PORT` → `--port`), for errors
+    /// about a value given as a flag.
+    public static let flags: [String: String] = Dictionary(
+        uniqueKeysWithValues: settings.compactMap { setting in setting.flag.map { (setting.name, "--\($0)") } })
 
     /// Reads the settings: values given as flags first, then the process environment, then `.env`.
     /// - Parameters:
     ///   - overrides: settings from the command line, keyed by their environment name.
     ///   - flags: the flag that gave each of `overrides` (`PORT` → `--port`), for error messages.
     public static func load(
-        overrides: [String: String] = [:], flags: [String: String] = [:], environmentFile: String = ".env"
+        overrides: [String: String] = [:], flags: [String: String] = GatewayConfiguration.flags,
+        environmentFile: String = ".env"
     ) async throws -> GatewayConfiguration {
         let reader = ConfigReader(providers: [
             EnvironmentVariablesProvider(environmentVariables: overrides),
@@ -126,30 +216,29 @@ extension GatewayConfiguration {
     public init(reader configReader: ConfigReader, flags: [String: String] = [:]) throws {
         self.init()
         let reader = SettingsReader(configReader, flags: flags)
-        host = reader.string("HOST", default: host)
-        port = try reader.int("PORT", default: port, in: 0...65535)
-        ollamaURL = reader.string("OLLAMA_URL", default: ollamaURL)
-        dataDirectory = reader.string("DATA_DIR", default: dataDirectory)
-        databaseURL = reader.string("DATABASE_URL", isSecret: true)
-        adminPassword = reader.string("ADMIN_PASSWORD", isSecret: true)
-        requireAPIKey = try reader.bool("REQUIRE_API_KEY", default: true)
-        keyCacheLifetime = try reader.milliseconds("KEY_CACHE_TTL_MS", default: 10_000, in: 0...SettingsReader.maxMilliseconds)
-        allowModelManagement = try reader.bool("ALLOW_MODEL_MANAGEMENT", default: false)
-        metricsToken = reader.string("METRICS_TOKEN", isSecret: true).flatMap { $0.isEmpty ? nil : $0 }
-        let days = 1...36_500
+        host = reader.read(Settings.host)
+        port = try reader.read(Settings.port)
+        ollamaURL = reader.read(Settings.ollamaURL)
+        dataDirectory = reader.read(Settings.dataDirectory)
+        databaseURL = reader.read(Settings.databaseURL)
+        adminPassword = reader.read(Settings.adminPassword)
+        requireAPIKey = try reader.read(Settings.requireAPIKey)
+        keyCacheLifetime = try reader.read(Settings.keyCacheLifetime)
+        allowModelManagement = try reader.read(Settings.allowModelManagement)
+        metricsToken = reader.read(Settings.metricsToken).flatMap { $0.isEmpty ? nil : $0 }
         usageRetention = UsageRetention(
-            logDays: try reader.int("USAGE_RETENTION_DAYS", default: 30, in: days),
-            hourlyDays: try reader.int("USAGE_HOURLY_RETENTION_DAYS", default: 90, in: days),
-            dailyDays: try reader.int("USAGE_DAILY_RETENTION_DAYS", default: 730, in: days))
-        responsesRetentionDays = try reader.int("RESPONSES_RETENTION_DAYS", default: responsesRetentionDays, in: days)
-        demo = try reader.bool("DEMO", default: demo)
-        demoSimulatorPort = try reader.int("DEMO_SIM_PORT", default: demoSimulatorPort, in: 1...65535)
-        maxBodyBytes = try reader.int("MAX_BODY_BYTES", default: maxBodyBytes, in: 1024...(1 << 40))
-        requestTimeout = try reader.milliseconds("REQUEST_TIMEOUT_MS", default: 600_000)
-        streamIdleTimeout = try reader.milliseconds("STREAM_IDLE_TIMEOUT_MS", default: 120_000)
-        streamPingInterval = try reader.milliseconds("STREAM_PING_INTERVAL_MS", default: 10_000)
-        upstreamConnectTimeout = try reader.milliseconds("UPSTREAM_CONNECT_TIMEOUT_MS", default: 5_000)
-        if let header = reader.string("OLLAMA_AUTH_HEADER", isSecret: true) {
+            logDays: try reader.read(Settings.usageRetentionDays),
+            hourlyDays: try reader.read(Settings.usageHourlyRetentionDays),
+            dailyDays: try reader.read(Settings.usageDailyRetentionDays))
+        responsesRetentionDays = try reader.read(Settings.responsesRetentionDays)
+        demo = try reader.read(Settings.demo)
+        demoSimulatorPort = try reader.read(Settings.demoSimulatorPort)
+        maxBodyBytes = try reader.read(Settings.maxBodyBytes)
+        requestTimeout = try reader.read(Settings.requestTimeout)
+        streamIdleTimeout = try reader.read(Settings.streamIdleTimeout)
+        streamPingInterval = try reader.read(Settings.streamPingInterval)
+        upstreamConnectTimeout = try reader.read(Settings.upstreamConnectTimeout)
+        if let header = reader.read(Settings.ollamaAuthHeader) {
             guard let colon = header.firstIndex(of: ":") else {
                 throw ConfigurationError("OLLAMA_AUTH_HEADER must look like 'Name: value'")
             }
@@ -158,36 +247,21 @@ extension GatewayConfiguration {
                 String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
             )
         }
-        modelRefreshInterval = try reader.seconds("MODEL_REFRESH_INTERVAL_S", default: 60)
-        let format = reader.string("REASONING_FORMAT", default: reasoningFormat.rawValue)
-        guard let reasoningFormat = ReasoningFormat(rawValue: format) else {
-            throw ConfigurationError(
-                "\(reader.source("REASONING_FORMAT")) must be one of \(ReasoningFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(format)'"
-            )
-        }
-        self.reasoningFormat = reasoningFormat
-        anthropicStripBillingHeader = try reader.bool("ANTHROPIC_STRIP_BILLING_HEADER", default: anthropicStripBillingHeader)
-        imageFetch.allowPrivateAddresses = try reader.bool("IMAGE_FETCH_ALLOW_PRIVATE", default: false)
-        imageFetch.maxBytes = try reader.int("IMAGE_FETCH_MAX_BYTES", default: imageFetch.maxBytes, in: 1...(1 << 34))
-        imageFetch.timeout = try reader.milliseconds("IMAGE_FETCH_TIMEOUT_MS", default: 10_000)
+        modelRefreshInterval = try reader.read(Settings.modelRefreshInterval)
+        reasoningFormat = try reader.read(Settings.reasoningFormat)
+        anthropicStripBillingHeader = try reader.read(Settings.anthropicStripBillingHeader)
+        imageFetch.allowPrivateAddresses = try reader.read(Settings.imageFetchAllowPrivate)
+        imageFetch.maxBytes = try reader.read(Settings.imageFetchMaxBytes)
+        imageFetch.timeout = try reader.read(Settings.imageFetchTimeout)
         admin = try AdminConfiguration(reader: reader)
         server = try ServerLimits(reader: reader)
-        let level = reader.string("LOG_LEVEL", default: "info")
-        guard let logLevel = Logger.Level(rawValue: level) else {
-            throw ConfigurationError(
-                "\(reader.source("LOG_LEVEL")) must be one of trace, debug, info, notice, warning, error, critical, got '\(level)'")
-        }
-        self.logLevel = logLevel
-        let formatName = reader.string("LOG_FORMAT", default: logFormat.rawValue)
-        guard let logFormat = LogFormat(rawValue: formatName) else {
-            throw ConfigurationError("\(reader.source("LOG_FORMAT")) must be text or json, got '\(formatName)'")
-        }
-        self.logFormat = logFormat
+        logLevel = try reader.read(Settings.logLevel)
+        logFormat = try reader.read(Settings.logFormat)
         tracing = try TracingConfiguration(reader: reader)
         guard let url = URL(string: ollamaURL), let scheme = url.scheme, ["http", "https"].contains(scheme),
             url.host != nil
         else {
-            throw ConfigurationError("\(reader.source("OLLAMA_URL")) must be an http(s) URL, got '\(ollamaURL)'")
+            throw ConfigurationError("\(reader.source(Settings.ollamaURL.name)) must be an http(s) URL, got '\(ollamaURL)'")
         }
         while ollamaURL.hasSuffix("/") { ollamaURL.removeLast() }
     }

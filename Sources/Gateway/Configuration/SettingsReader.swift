@@ -28,37 +28,48 @@ struct SettingsReader {
         reader.string(forKey: Self.key(name), isSecret: isSecret)
     }
 
-    func string(_ name: String, default fallback: String) -> String {
-        string(name) ?? fallback
-    }
-
-    func int(_ name: String, default fallback: Int, in range: ClosedRange<Int>) throws -> Int {
-        guard let text = string(name)?.trimmed, !text.isEmpty else { return fallback }
+    /// A whole number in `range`, nil when the setting is not given.
+    private func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let text = string(name)?.trimmed, !text.isEmpty else { return nil }
         guard let value = Int(text), range.contains(value) else {
             throw ConfigurationError("\(source(name)) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(text)'")
         }
         return value
     }
 
-    /// A duration given as a whole number of milliseconds.
-    func milliseconds(_ name: String, default fallback: Int, in range: ClosedRange<Int> = 1...Self.maxMilliseconds) throws
-        -> Duration
-    {
-        .milliseconds(try int(name, default: fallback, in: range))
+    func read(_ setting: Setting<String>) -> String {
+        string(setting.name, isSecret: setting.isSecret) ?? setting.defaultValue
     }
 
-    /// A duration given as a whole number of seconds.
-    func seconds(_ name: String, default fallback: Int, in range: ClosedRange<Int> = 1...Self.maxSeconds) throws -> Duration {
-        .seconds(try int(name, default: fallback, in: range))
+    func read(_ setting: Setting<String?>) -> String? {
+        string(setting.name, isSecret: setting.isSecret) ?? setting.defaultValue
     }
 
-    func bool(_ name: String, default fallback: Bool) throws -> Bool {
-        guard let text = string(name)?.trimmed.lowercased(), !text.isEmpty else { return fallback }
+    func read(_ setting: Setting<Int>) throws -> Int {
+        try int(setting.name, in: setting.range ?? Int.min...Int.max) ?? setting.defaultValue
+    }
+
+    func read(_ setting: Setting<Duration>) throws -> Duration {
+        try int(setting.name, in: setting.range ?? 0...Int.max).map { setting.unit * $0 } ?? setting.defaultValue
+    }
+
+    func read(_ setting: Setting<Bool>) throws -> Bool {
+        guard let text = string(setting.name)?.trimmed.lowercased(), !text.isEmpty else { return setting.defaultValue }
         switch text {
         case "true", "1", "yes", "on": return true
         case "false", "0", "no", "off": return false
-        default: throw ConfigurationError("\(source(name)) must be true or false, got '\(text)'")
+        default: throw ConfigurationError("\(source(setting.name)) must be true or false, got '\(text)'")
         }
+    }
+
+    func read<Value: RawRepresentable & CaseIterable & Sendable>(_ setting: Setting<Value>) throws -> Value
+    where Value.RawValue == String {
+        let text = string(setting.name) ?? setting.defaultValue.rawValue
+        guard let value = Value(rawValue: text) else {
+            throw ConfigurationError(
+                "\(source(setting.name)) must be one of \(Value.allCases.map(\.rawValue).joined(separator: ", ")), got '\(text)'")
+        }
+        return value
     }
 
     /// A year, in milliseconds and in seconds: longer durations are mistakes, and far longer ones

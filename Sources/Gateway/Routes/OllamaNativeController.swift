@@ -263,7 +263,7 @@ public struct OllamaNativeController: Sendable {
         throws(GatewayError) -> ParameterLayer
     {
         var controls: [String: JSONValue] = [:]
-        for name in ["options", "think", "keep_alive", "truncate", "shift", "request_timeout", "timeout_ms", "exclude_reasoning"] {
+        for name in OllamaControl.layered {
             // A null is "not set": `ParameterLayer(ollamaStyle:)` skips it, as it does for every route.
             controls[name] = body.removeValue(forKey: name)
         }

@@ -49,17 +49,6 @@ public struct ParameterLayer: Sendable, Equatable {
 }
 
 extension ParameterLayer {
-    /// Option names whose values must be integers, and those that must be numbers, as Ollama checks them.
-    static let integerOptions: Set<String> = [
-        "num_ctx", "num_batch", "num_gpu", "num_thread", "num_keep", "num_predict", "seed", "top_k", "repeat_last_n",
-        "mirostat", "main_gpu",
-    ]
-    static let numberOptions: Set<String> = [
-        "temperature", "top_p", "min_p", "typical_p", "repeat_penalty", "presence_penalty", "frequency_penalty",
-        "mirostat_tau", "mirostat_eta", "tfs_z",
-    ]
-    static let boolOptions: Set<String> = ["penalize_newline", "numa", "use_mmap", "use_mlock", "low_vram"]
-
     /// Reads controls written in Ollama's format, as a client sends them beside its request or an
     /// admin writes them as a model override: option names at the top level or inside `options`,
     /// plus `think`, `keep_alive`, `request_timeout`/`timeout_ms`, `exclude_reasoning`, `truncate`, `shift`.
@@ -136,7 +125,7 @@ extension ParameterLayer {
     }
 
     /// The most tokens a context or a generation can count: llama.cpp holds both in an int32.
-    public static let maxTokens = Int(Int32.max)
+    public static let maxTokens = OllamaOption.maxTokens
 
     /// `keep_alive` as Ollama reads it into a Go duration (int64 nanoseconds): what it would refuse, or
     /// what the duration cannot hold, is a 400 here rather than an overflow further down.
@@ -164,34 +153,27 @@ extension ParameterLayer {
     /// A generation length beyond what any context holds is lowered to ``maxTokens`` rather than refused:
     /// clients (Claude Code among them) ask for far more than the model's context as "no limit".
     static func checkedOption(_ name: String, _ value: JSONValue, param: String) throws(GatewayError) -> JSONValue {
-        if integerOptions.contains(name), value.intValue == nil {
-            throw .invalid("'\(param)' must be an integer, got \(value.typeName).", param: param)
-        }
-        if numberOptions.contains(name) {
+        // An option this version does not know still goes to Ollama: newer models have new ones.
+        guard let option = OllamaOption.known(name) else { return value }
+        switch option.kind {
+        case .integer:
+            guard let integer = value.intValue else {
+                throw .invalid("'\(param)' must be an integer, got \(value.typeName).", param: param)
+            }
+            if let range = option.range, !range.contains(integer) {
+                throw .invalid("'\(param)' must be \(option.rangeDescription ?? "from \(range.lowerBound) to \(range.upperBound)").", param: param)
+            }
+            if name == "num_predict", integer > maxTokens { return .int(maxTokens) }
+        case .float:
             guard let number = value.doubleValue else {
                 throw .invalid("'\(param)' must be a number, got \(value.typeName).", param: param)
             }
             guard number.isFinite else { throw .invalid("'\(param)' must be a finite number.", param: param) }
-        }
-        switch name {
-        case "num_ctx":
-            guard let tokens = value.intValue, (1...maxTokens).contains(tokens) else {
-                throw .invalid("'\(param)' must be a number of tokens from 1 to \(maxTokens).", param: param)
+        case .bool:
+            guard value.boolValue != nil else {
+                throw .invalid("'\(param)' must be a boolean, got \(value.typeName).", param: param)
             }
-        case "num_predict":
-            // Ollama: -1 generates until the model stops, -2 until the context is full.
-            guard let tokens = value.intValue, tokens >= -2 else {
-                throw .invalid(
-                    "'\(param)' must be -1 (no limit), -2 (fill the context) or a number of tokens.", param: param)
-            }
-            if tokens > maxTokens { return .int(maxTokens) }
-        default:
-            break
-        }
-        if boolOptions.contains(name), value.boolValue == nil {
-            throw .invalid("'\(param)' must be a boolean, got \(value.typeName).", param: param)
-        }
-        if name == "stop" {
+        case .stringArray:
             switch value {
             case .string: break
             case .array(let items) where items.allSatisfy({ $0.stringValue != nil }): break

@@ -116,17 +116,9 @@ extension ChatCompletionRequest: Decodable {
 /// The Ollama controls a client may send beside an OpenAI or Anthropic request body.
 public enum OllamaControlKey {
     /// Ollama's option names (model parameters) accepted at the top level of a request.
-    public static let optionNames: Set<String> = [
-        "num_ctx", "num_batch", "num_gpu", "num_thread", "num_keep", "num_predict", "seed", "top_k",
-        "repeat_last_n", "temperature", "top_p", "min_p", "typical_p", "repeat_penalty", "presence_penalty",
-        "frequency_penalty", "stop", "mirostat", "mirostat_tau", "mirostat_eta", "penalize_newline", "numa",
-        "use_mmap", "use_mlock", "low_vram", "main_gpu", "tfs_z",
-    ]
+    public static let optionNames: Set<String> = OllamaOption.gatewayNames
     /// Request-level controls that are not model options.
-    public static let controlNames: Set<String> = [
-        "options", "keep_alive", "think", "request_timeout", "timeout_ms", "exclude_reasoning", "truncate", "shift",
-        "raw",
-    ]
+    public static let controlNames: Set<String> = OllamaControl.names
 
     /// Collects Ollama controls from the top level of the body (only names Ollama knows) and from a
     /// literal `extra_body` object (every key: the client put them there on purpose). Keys the API

@@ -13,54 +13,76 @@ public struct TracingConfiguration: Sendable {
     /// The full URL spans are posted to.
     public var endpoint: String
     public var headers: [(name: String, value: String)] = []
-    public var serviceName = "ollama-gateway"
+    public var serviceName = Settings.serviceName.defaultValue
     /// How often queued spans are sent (`OTEL_BSP_SCHEDULE_DELAY`).
-    public var scheduleDelay: Duration = .seconds(5)
+    public var scheduleDelay = Settings.scheduleDelay.defaultValue
     /// Spans waiting beyond this are dropped, and counted (`OTEL_BSP_MAX_QUEUE_SIZE`).
-    public var maxQueueSize = 2048
+    public var maxQueueSize = Settings.maxQueueSize.defaultValue
     /// Spans in one request to the collector (`OTEL_BSP_MAX_EXPORT_BATCH_SIZE`).
-    public var maxExportBatchSize = 512
+    public var maxExportBatchSize = Settings.maxExportBatchSize.defaultValue
     /// One export's deadline (`OTEL_EXPORTER_OTLP_TIMEOUT`).
-    public var exportTimeout: Duration = .seconds(10)
+    public var exportTimeout = Settings.exportTimeout.defaultValue
 
     public init(endpoint: String) {
         self.endpoint = endpoint
     }
 
-    public static let environmentNames = [
-        "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS",
-        "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_SERVICE_NAME", "OTEL_BSP_SCHEDULE_DELAY",
-        "OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+    public enum Settings {
+        public static let endpoint = Setting<String?>(
+            "OTEL_EXPORTER_OTLP_ENDPOINT", help: "OpenTelemetry collector; spans go to this URL + /v1/traces")
+        public static let tracesEndpoint = Setting<String?>(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", help: "The traces URL itself")
+        public static let headers = Setting<String?>(
+            "OTEL_EXPORTER_OTLP_HEADERS", isSecret: true, help: "name=value,name2=value2 sent with every export")
+        public static let proto = Setting<String>(
+            "OTEL_EXPORTER_OTLP_PROTOCOL", default: "http/json", help: "The OTLP protocol; only http/json")
+        public static let exportTimeout = Setting<Duration>.milliseconds(
+            "OTEL_EXPORTER_OTLP_TIMEOUT", default: 10_000, help: "Milliseconds one export may take")
+        public static let serviceName = Setting<String>(
+            "OTEL_SERVICE_NAME", default: "ollama-gateway", help: "The service.name of the spans")
+        public static let scheduleDelay = Setting<Duration>.milliseconds(
+            "OTEL_BSP_SCHEDULE_DELAY", default: 5_000, help: "Milliseconds between exports")
+        public static let maxQueueSize = Setting<Int>(
+            "OTEL_BSP_MAX_QUEUE_SIZE", default: 2048, in: 1...1_000_000, help: "Spans waiting beyond this are dropped")
+        public static let maxExportBatchSize = Setting<Int>(
+            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", default: 512, in: 1...100_000, help: "Spans in one export")
+    }
+
+    public static let settings: [SettingDescription] = [
+        Settings.endpoint.summary, Settings.tracesEndpoint.summary, Settings.headers.summary, Settings.proto.summary,
+        Settings.exportTimeout.summary, Settings.serviceName.summary, Settings.scheduleDelay.summary,
+        Settings.maxQueueSize.summary, Settings.maxExportBatchSize.summary,
     ]
+    public static let environmentNames = settings.map(\.name)
 
     /// nil when neither endpoint is set: tracing is off.
     init?(reader: SettingsReader) throws {
-        let base = reader.string("OTEL_EXPORTER_OTLP_ENDPOINT").flatMap { $0.isEmpty ? nil : $0 }
-        let traces = reader.string("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").flatMap { $0.isEmpty ? nil : $0 }
+        let base = reader.read(Settings.endpoint).flatMap { $0.isEmpty ? nil : $0 }
+        let traces = reader.read(Settings.tracesEndpoint).flatMap { $0.isEmpty ? nil : $0 }
         // As the OpenTelemetry specification says: the signal's own variable is the URL as it is;
         // the general one is a base to which `/v1/traces` is added.
         guard let endpoint = traces ?? base.map({ ($0.hasSuffix("/") ? String($0.dropLast()) : $0) + "/v1/traces" }) else {
             return nil
         }
-        let name = traces != nil ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT"
+        let name = traces != nil ? Settings.tracesEndpoint.name : Settings.endpoint.name
         guard let url = URL(string: endpoint), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw ConfigurationError("\(name) must be an http(s) URL, got '\(traces ?? base ?? "")'")
         }
-        let proto = reader.string("OTEL_EXPORTER_OTLP_PROTOCOL", default: "http/json")
+        let proto = reader.read(Settings.proto)
         guard proto == "http/json" else {
             throw ConfigurationError(
                 "OTEL_EXPORTER_OTLP_PROTOCOL must be http/json (the gateway exports OTLP over HTTP as JSON; "
                     + "collectors accept it on their HTTP port, 4318), got '\(proto)'")
         }
         self.init(endpoint: endpoint)
-        if let text = reader.string("OTEL_EXPORTER_OTLP_HEADERS", isSecret: true) {
+        if let text = reader.read(Settings.headers) {
             headers = try Self.headers(text)
         }
-        serviceName = reader.string("OTEL_SERVICE_NAME", default: serviceName)
-        scheduleDelay = try reader.milliseconds("OTEL_BSP_SCHEDULE_DELAY", default: 5_000)
-        maxQueueSize = try reader.int("OTEL_BSP_MAX_QUEUE_SIZE", default: maxQueueSize, in: 1...1_000_000)
-        maxExportBatchSize = try reader.int("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", default: maxExportBatchSize, in: 1...100_000)
-        exportTimeout = try reader.milliseconds("OTEL_EXPORTER_OTLP_TIMEOUT", default: 10_000)
+        serviceName = reader.read(Settings.serviceName)
+        scheduleDelay = try reader.read(Settings.scheduleDelay)
+        maxQueueSize = try reader.read(Settings.maxQueueSize)
+        maxExportBatchSize = try reader.read(Settings.maxExportBatchSize)
+        exportTimeout = try reader.read(Settings.exportTimeout)
     }
 
     /// `name=value,name2=value2`, values percent-encoded (the OpenTelemetry format).
