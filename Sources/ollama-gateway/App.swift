@@ -84,13 +84,13 @@ struct Serve: AsyncParsableCommand {
 
 extension NameSpecification {
     /// A setting's own flag (`--ollama-url`), else one made of its environment name.
-    static func setting<Value>(_ setting: Setting<Value>) -> NameSpecification {
+    static func setting<Value: Sendable>(_ setting: Setting<Value>) -> NameSpecification {
         .customLong(setting.flag ?? String(setting.name.lowercased().map { $0 == "_" ? "-" : $0 }))
     }
 }
 
 extension ArgumentHelp {
-    static func setting<Value>(_ setting: Setting<Value>) -> ArgumentHelp {
+    static func setting<Value: Sendable>(_ setting: Setting<Value>) -> ArgumentHelp {
         ArgumentHelp(setting.flagHelp)
     }
 }
