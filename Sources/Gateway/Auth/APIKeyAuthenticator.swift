@@ -28,14 +28,8 @@ public final class APIKeyAuthenticator: Sendable {
         /// next flush, and a quota read from it let a request through that should have been refused.
         var unflushed: [String: Int] = [:]
 
-        /// Forgets the cached keys, keeping what is owed to the stored counts and whose it is.
+        /// Forgets the cached keys, keeping what is owed to the stored counts.
         mutating func clearKeys() { byHash = [:] }
-
-        /// What this instance owes the stored count of the key behind a secret's hash.
-        func owed(hash: String) -> Int {
-            guard let id = byHash[hash]?.record?.id ?? hashByID.first(where: { $0.value == hash })?.key else { return 0 }
-            return unflushed[id] ?? 0
-        }
     }
 
     private let cache = Mutex(Cache())
@@ -115,9 +109,12 @@ public final class APIKeyAuthenticator: Sendable {
             record.tokensUsed += cached.tokensSinceLoad
             return record
         }
-        // Read before the stored count: a flush that lands in between is then counted twice, which errs
-        // on the quota's side, never once too few.
-        let owed = cache.withLock { $0.owed(hash: hash) }
+        // What is owed is read before the stored count when the key is known: a flush that lands in
+        // between is then counted twice, which errs on the quota's side, never once too few. A key not
+        // cached (first use, or after an invalidation) is read after, by the id the store gives.
+        let owedBefore = cache.withLock { cache in
+            cache.byHash[hash]?.record.map { cache.unflushed[$0.id] ?? 0 }
+        }
         let record: APIKeyRecord?
         do {
             record = try await keys.find(secret: presented)
@@ -125,10 +122,12 @@ public final class APIKeyAuthenticator: Sendable {
             logger.error("API key lookup failed", metadata: ["error": "\(error)"])
             throw GatewayError(.internalError, "The gateway could not check the API key.")
         }
-        cache.withLock { cache in
+        let owed = cache.withLock { cache in
             if cache.byHash.count > 100_000 { cache.clearKeys() }  // a bound against floods of distinct bad keys
+            let owed = owedBefore ?? record.map { cache.unflushed[$0.id] ?? 0 } ?? 0
             cache.byHash[hash] = CachedKey(record: record, loadedAt: now, tokensSinceLoad: owed)
             if let record { cache.hashByID[record.id] = hash }
+            return owed
         }
         guard var record else { return nil }
         record.tokensUsed += owed
