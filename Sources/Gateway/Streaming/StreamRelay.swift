@@ -64,12 +64,9 @@ struct StreamRelay<Adapter: StreamAdapter>: Sendable {
         let relay = self
         // The body is written after the handler returned, outside the request's task-local trace
         // context: it is carried over, so that Ollama's call made from here is the request's child.
-        guard let traced = ticket?.span != nil ? ServiceContext.current : nil else {
-            return Response.apiStream(headers: adapter.headers, ticket: ticket) { writer in
-                try await relay.run(open, writer: &writer)
-            }
-        }
+        let traced = ticket?.span != nil ? ServiceContext.current : nil
         return Response.apiStream(headers: adapter.headers, ticket: ticket) { writer in
+            guard let traced else { return try await relay.run(open, writer: &writer) }
             try await ServiceContext.withValue(traced) { try await relay.run(open, writer: &writer) }
         }
     }
@@ -86,17 +83,20 @@ struct StreamRelay<Adapter: StreamAdapter>: Sendable {
             try await writer.write(output)
             output.clear()
         }
+        /// What the adapter counted, for the ticket, whichever way the stream ends.
+        func account(_ adapter: Adapter) {
+            if let usage = adapter.usage { ticket?.setTokens(prompt: usage.prompt, completion: usage.completion) }
+            ticket?.setFinishReason(adapter.finishReason)
+        }
         do {
             try await pump(open, adapter: &adapter, writer: &writer)
             adapter.closing(into: &output)
-            if let usage = adapter.usage { ticket?.setTokens(prompt: usage.prompt, completion: usage.completion) }
-            ticket?.setFinishReason(adapter.finishReason)
+            account(adapter)
             if output.readableBytes > 0 { try await writer.write(output) }
             ticket?.finish(status: 200)
         } catch let error as GatewayError {
             // After the first byte the status is sent: the failure travels as the last event.
-            if let usage = adapter.usage { ticket?.setTokens(prompt: usage.prompt, completion: usage.completion) }
-            ticket?.setFinishReason(adapter.finishReason)
+            account(adapter)
             ticket?.finish(status: 200, error: error)
             var failure = ByteBuffer()
             adapter.failure(error, into: &failure)
