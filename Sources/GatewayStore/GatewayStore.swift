@@ -11,6 +11,8 @@ public struct GatewayStore: Sendable {
     public let rateLimits: RateLimitRepository
     /// Per-request accounting: the usage log and its hourly and daily roll-ups.
     public let usage: UsageRepository
+    /// The backends (Ollama servers) defined from the admin API.
+    public let backends: BackendRepository
 
     public init(
         database: GatewayDatabase,
@@ -27,5 +29,6 @@ public struct GatewayStore: Sendable {
         self.auditLog = AuditLogRepository(database: database)
         self.rateLimits = RateLimitRepository(database: database)
         self.usage = UsageRepository(database: database)
+        self.backends = BackendRepository(database: database)
     }
 }
