@@ -36,8 +36,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (PORT, default 3000).")
     var port: Int?
 
-    @Option(name: .customLong("ollama-url"), help: "Ollama server URL (OLLAMA_URL, default http://localhost:11434).")
-    var ollamaURL: String?
+    @Option(
+        name: .customLong("ollama-url"),
+        help: """
+            Ollama server URL, [NAME=]URL; repeat it (or give a comma-separated list) for several servers \
+            (OLLAMA_URL, default http://localhost:11434).
+            """)
+    var ollamaURL: [String] = []
 
     @Option(name: .customLong("data-dir"), help: "Directory for the embedded database (DATA_DIR, default ./data).")
     var dataDir: String?
@@ -56,7 +61,8 @@ struct Serve: AsyncParsableCommand {
         var overrides: [String: String] = [:]
         overrides["HOST"] = host
         overrides["PORT"] = port.map(String.init)
-        overrides["OLLAMA_URL"] = ollamaURL
+        // Several servers: the same comma-separated list OLLAMA_URL takes.
+        if !ollamaURL.isEmpty { overrides["OLLAMA_URL"] = ollamaURL.joined(separator: ",") }
         overrides["DATA_DIR"] = dataDir
         overrides["REASONING_FORMAT"] = reasoningFormat
         overrides["LOG_LEVEL"] = logLevel

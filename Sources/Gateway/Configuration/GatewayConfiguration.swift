@@ -19,7 +19,12 @@ public enum ReasoningFormat: String, Sendable, CaseIterable {
 public struct GatewayConfiguration: Sendable {
     public var host = "127.0.0.1"
     public var port = 3000
+    /// The first backend's URL (with one backend, Ollama's): the admin API's `ollama_url` moves it.
     public var ollamaURL = "http://localhost:11434"
+    /// The Ollama servers `OLLAMA_URL` lists (see docs/backends.md); empty: one, at `ollamaURL`.
+    public var backends: [Backend] = []
+    /// How requests are routed between them and how they are probed.
+    public var backendTuning = BackendTuning()
     public var dataDirectory = "./data"
     /// `postgres://…` to share keys, settings and usage between instances; the embedded SQLite otherwise.
     public var databaseURL: String?
@@ -97,7 +102,7 @@ extension GatewayConfiguration {
         "STREAM_IDLE_TIMEOUT_MS", "STREAM_PING_INTERVAL_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "OLLAMA_AUTH_HEADER",
         "REASONING_FORMAT", "ANTHROPIC_STRIP_BILLING_HEADER",
         "MODEL_REFRESH_INTERVAL_S", "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
-    ] + AdminConfiguration.environmentNames + ServerLimits.environmentNames
+    ] + AdminConfiguration.environmentNames + ServerLimits.environmentNames + BackendTuning.environmentNames
 
     /// Reads the settings: values given as flags first, then the process environment, then `.env`.
     /// - Parameters:
@@ -168,12 +173,13 @@ extension GatewayConfiguration {
                 "\(reader.source("LOG_LEVEL")) must be one of trace, debug, info, notice, warning, error, critical, got '\(level)'")
         }
         self.logLevel = logLevel
-        guard let url = URL(string: ollamaURL), let scheme = url.scheme, ["http", "https"].contains(scheme),
-            url.host != nil
-        else {
-            throw ConfigurationError("\(reader.source("OLLAMA_URL")) must be an http(s) URL, got '\(ollamaURL)'")
+        do {
+            backends = try Backend.parseList(ollamaURL, authHeader: ollamaAuthHeader.map { BackendHeader(name: $0.name, value: $0.value) })
+        } catch {
+            throw ConfigurationError("\(reader.source("OLLAMA_URL")) \(error.description)")
         }
-        while ollamaURL.hasSuffix("/") { ollamaURL.removeLast() }
+        ollamaURL = backends[0].url
+        backendTuning = try BackendTuning(reader: reader)
     }
 }
 

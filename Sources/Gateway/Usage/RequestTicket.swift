@@ -21,6 +21,8 @@ public final class RequestTicket: Sendable {
         var windowTokens = 0
         /// Tokens reserved against the key's token limits, given back when the request ends.
         var reservedTokens = 0
+        /// Frees the in-flight counts the request holds on its backends, when it ends.
+        var backendReleases: [@Sendable () -> Void] = []
     }
 
     let started = ContinuousClock.now
@@ -65,6 +67,16 @@ public final class RequestTicket: Sendable {
         }
     }
 
+    /// The backend serving the request; `release` frees what it holds there once the request ends.
+    func setBackend(_ name: String, release: @escaping @Sendable () -> Void) {
+        let finished = state.withLock { state in
+            state.event.backend = name
+            if !state.finished { state.backendReleases.append(release) }
+            return state.finished
+        }
+        if finished { release() }
+    }
+
     /// The response is a stream: its relay will finish the ticket, not the middleware.
     public func finishWithBody() {
         state.withLock {
@@ -96,7 +108,7 @@ public final class RequestTicket: Sendable {
 
     /// Ends the request; later calls do nothing.
     public func finish(status: Int, error: GatewayError? = nil, cancelled: Bool = false) {
-        let finished: (UsageEvent, AuthenticatedKey?, Int)? = state.withLock { state in
+        let finished: (UsageEvent, AuthenticatedKey?, Int, [@Sendable () -> Void])? = state.withLock { state in
             guard !state.finished else { return nil }
             state.finished = true
             state.event.status = status
@@ -106,9 +118,11 @@ public final class RequestTicket: Sendable {
             state.event.latency = .now - started
             state.event.timeToFirstToken = state.firstToken.map { $0 - started }
             if state.event.completionTokens == 0 { state.event.completionTokens = state.producedLines }
-            return (state.event, state.admittedKey, state.reservedTokens)
+            defer { state.backendReleases = [] }
+            return (state.event, state.admittedKey, state.reservedTokens, state.backendReleases)
         }
-        guard let (event, key, reserved) = finished else { return }
+        guard let (event, key, reserved, releases) = finished else { return }
+        for release in releases { release() }
         sink.requestFinished(event, key: key)
         // Only now: the real tokens are counted, so the key's budget is never seen without either.
         if let key { access?.limiter.release(reservation: reserved, ofKey: key.id) }

@@ -1,0 +1,163 @@
+import GatewayAPI
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+extension BackendPool {
+    /// Probes every backend once, all at the same time: `/api/version` (health), `/api/ps` (what is
+    /// loaded, until when) and, when `withTags` or its list was never read, `/api/tags`. Each probe
+    /// has `probeTimeout`; one that fails takes its backend out until a later probe succeeds.
+    func probeAll(withTags: Bool, logger: Logger) async {
+        let timeout = tuning.probeTimeout
+        let needsTags = Set(statuses().filter { $0.models == nil }.map(\.backend.name))
+        await withTaskGroup(of: Void.self) { group in
+            for target in allTargets() {
+                let readTags = withTags || needsTags.contains(target.name)
+                group.addTask {
+                    await self.probe(target, readTags: readTags, timeout: timeout, logger: logger)
+                }
+            }
+        }
+    }
+
+    /// Asks every enabled backend for its version now, as `/health/ready` does: the answer is about
+    /// this moment, and a busy machine gets the time a single Ollama always had (10 s).
+    func checkAll(logger: Logger) async {
+        await withTaskGroup(of: Void.self) { group in
+            for target in enabledTargets() {
+                group.addTask {
+                    await self.probe(target, readTags: false, readRunning: false, timeout: .seconds(10), logger: logger)
+                }
+            }
+        }
+    }
+
+    func probe(_ target: Target, readTags: Bool, readRunning: Bool = true, timeout: Duration, logger: Logger) async {
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
+        let none = Optional<OllamaShowRequest>.none
+        do {
+            let version = try await target.client.exchange(
+                .GET, "/api/version", body: none, as: OllamaVersionResponse.self, deadline: deadline)
+            var running: OllamaPsResponse?
+            if readRunning {
+                running = try await target.client.exchange(.GET, "/api/ps", body: none, as: OllamaPsResponse.self, deadline: deadline)
+            }
+            var tags: OllamaTagsResponse?
+            if readTags {
+                tags = try await target.client.exchange(.GET, "/api/tags", body: none, as: OllamaTagsResponse.self, deadline: deadline)
+            }
+            let wasOut = statuses().first { $0.backend.name == target.name }.map { $0.healthy == false || $0.coolingDown } ?? false
+            discovered(target.name, version: version.version, tags: tags, running: running)
+            if wasOut { logger.notice("backend answers again", metadata: ["backend": "\(target.name)"]) }
+        } catch is CancellationError {
+            return
+        } catch {
+            let reason = (error as? GatewayError)?.message ?? "\(error)"
+            let wasHealthy = statuses().first { $0.backend.name == target.name }?.healthy != false
+            probeFailed(target.name, reason: reason)
+            if wasHealthy {
+                logger.warning("backend does not answer", metadata: ["backend": "\(target.name)", "error": "\(reason)"])
+            }
+        }
+    }
+
+    /// Every enabled backend's models, merged (a model several backends have is listed once, as the
+    /// first of them lists it); each backend's list is remembered for routing. Fails only when no
+    /// backend answered, with the last failure.
+    func readTags() async throws -> OllamaTagsResponse {
+        let targets = enabledTargets()
+        let none = Optional<OllamaShowRequest>.none
+        var lists: [String: OllamaTagsResponse] = [:]
+        var lastError: (any Error)?
+        await withTaskGroup(of: (String, Result<OllamaTagsResponse, any Error>).self) { group in
+            for target in targets {
+                group.addTask {
+                    do {
+                        let tags = try await target.client.exchange(
+                            .GET, "/api/tags", body: none, as: OllamaTagsResponse.self, deadline: .now() + .seconds(10))
+                        return (target.name, .success(tags))
+                    } catch {
+                        return (target.name, .failure(error))
+                    }
+                }
+            }
+            for await (name, result) in group {
+                switch result {
+                case .success(let tags):
+                    lists[name] = tags
+                    discovered(name, version: nil, tags: tags, running: nil)
+                case .failure(let error):
+                    lastError = error
+                }
+            }
+        }
+        guard !lists.isEmpty else { throw lastError ?? OllamaClient.noBackend(for: nil, lastFailure: nil) }
+        var seen = Set<String>()
+        var merged: [OllamaModelSummary] = []
+        for target in targets {
+            for model in lists[target.name]?.models ?? [] where seen.insert(ModelInfo.normalized(model.name)).inserted {
+                merged.append(model)
+            }
+        }
+        return OllamaTagsResponse(models: merged)
+    }
+
+    /// Every enabled backend's loaded models, merged (a model loaded on several is listed once per
+    /// backend: each holds its own memory); what each said is remembered for routing.
+    func readRunning() async throws -> OllamaPsResponse {
+        let targets = enabledTargets()
+        let none = Optional<OllamaShowRequest>.none
+        var lists: [String: OllamaPsResponse] = [:]
+        var lastError: (any Error)?
+        await withTaskGroup(of: (String, Result<OllamaPsResponse, any Error>).self) { group in
+            for target in targets {
+                group.addTask {
+                    do {
+                        let running = try await target.client.exchange(
+                            .GET, "/api/ps", body: none, as: OllamaPsResponse.self, deadline: .now() + .seconds(10))
+                        return (target.name, .success(running))
+                    } catch {
+                        return (target.name, .failure(error))
+                    }
+                }
+            }
+            for await (name, result) in group {
+                switch result {
+                case .success(let running):
+                    lists[name] = running
+                    discovered(name, version: nil, tags: nil, running: running)
+                case .failure(let error):
+                    lastError = error
+                }
+            }
+        }
+        guard !lists.isEmpty else { throw lastError ?? OllamaClient.noBackend(for: nil, lastFailure: nil) }
+        return OllamaPsResponse(models: targets.flatMap { lists[$0.name]?.models ?? [] })
+    }
+}
+
+/// Probes the backends on an interval until the gateway shuts down: health and what is loaded every
+/// `probeInterval`, the model lists every `tagsEvery` probes (the model registry also reads them).
+struct BackendDiscoveryService: Service {
+    let pool: BackendPool
+    /// The backends defined from the admin API, re-read every round (another instance may change them).
+    let directory: BackendDirectory?
+    let logger: Logger
+    var tagsEvery = 6
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var round = 0
+            while !Task.isCancelled {
+                do {
+                    try await directory?.reload(logger: logger)
+                } catch {
+                    logger.warning("could not read the backends from the database", metadata: ["error": "\(error)"])
+                }
+                await pool.probeAll(withTags: round % tagsEvery == 0, logger: logger)
+                round += 1
+                try? await Task.sleep(for: pool.tuning.probeInterval)
+            }
+        }
+    }
+}
