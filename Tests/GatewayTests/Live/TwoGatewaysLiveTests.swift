@@ -132,13 +132,13 @@ struct TwoGatewaysLiveTests {
             }
             // Usage from both instances in one report (read through the first).
             let counted = try await waitUntil {
-                let page = try one.json(try await one.send(.get, "/admin/api/usage/requests?limit=1000", admin: true))
+                let page = try one.json(try await one.send(.get, "/admin/api/usage/requests?limit=500", admin: true))
                 let entries = page["entries"]?.arrayValue ?? []
                 return entries.filter { $0["endpoint"] == "/v1/chat/completions" && $0["status"] == 200 }.count
                     >= 1 + 7 + 6 + 6 + completedOnSecond
             }
             #expect(counted, "every completed request is in the one usage log")
-            let page = try one.json(try await one.send(.get, "/admin/api/usage/requests?limit=1000", admin: true))
+            let page = try one.json(try await one.send(.get, "/admin/api/usage/requests?limit=500", admin: true))
             let backends = Set((page["entries"]?.arrayValue ?? []).compactMap { $0["backend"]?.stringValue })
             #expect(backends.isSuperset(of: ["a", "b"]), "\(backends)")
         }
