@@ -73,18 +73,23 @@ def test_openai_extra_body_null_options_are_not_set(openai_client, sim_requests)
 
 @pytest.mark.parametrize("path,body", [
     ("/api/chat", {"model": "sim-chat", "messages": [{"role": "user", "content": "hi"}]}),
+    ("/api/generate", {"model": "sim-chat", "prompt": "hi"}),
+    ("/v1/completions", {"model": "sim-chat", "stream": True, "prompt": "hi"}),
     ("/v1/chat/completions", {"model": "sim-chat", "stream": True, "messages": [{"role": "user", "content": "hi"}]}),
     ("/v1/messages", {"model": "sim-chat", "max_tokens": 20, "stream": True, "messages": [{"role": "user", "content": "hi"}]}),
 ])
 def test_pooled_connections_survive_streams(gateway, api_key, reset_sim, path, body):
     """Clients that pool connections (httpx under langchain-ollama and the SDKs) send the next request
-    right after a stream: the gateway says it closes the connection, so none is sent on a closing one."""
+    right after a stream, on the same connection: the gateway keeps it open after a complete stream."""
     import httpx
 
+    local_ports = set()
     with httpx.Client(base_url=gateway, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as client:
         for _ in range(40):
             with client.stream("POST", path, json=body) as response:
                 assert response.status_code == 200
-                assert response.headers.get("connection") == "close"
+                assert response.headers.get("connection") != "close"
+                local_ports.add(response.extensions["network_stream"].get_extra_info("client_addr")[1])
                 for _ in response.iter_lines():
                     pass
+    assert len(local_ports) == 1, f"{len(local_ports)} connections for 40 streams"

@@ -16,26 +16,22 @@ struct AdminMaintenanceService: Service {
     let pruneEvery = 20
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            var round = 0
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                round += 1
-                do {
-                    try await settings.reload(logger: logger)
-                    if round % pruneEvery == 0 {
-                        let now = Date()
-                        let sessions = try await store.sessions.deleteExpired(now: now)
-                        let failures = try await store.loginAttempts.prune(before: throttle.windowStart(now))
-                        logger.debug(
-                            "admin housekeeping",
-                            metadata: ["sessions.removed": "\(sessions)", "login_failures.removed": "\(failures)"])
-                    }
-                } catch is CancellationError {
-                    return
-                } catch {
-                    logger.warning("admin maintenance failed", metadata: ["error": "\(error)"])
+        await PeriodicWork.run(every: interval, delayFirst: true, state: 0) { round in
+            round += 1
+            do {
+                try await settings.reload(logger: logger)
+                if round % pruneEvery == 0 {
+                    let now = Date()
+                    let sessions = try await store.sessions.deleteExpired(now: now)
+                    let failures = try await store.loginAttempts.prune(before: throttle.windowStart(now))
+                    logger.debug(
+                        "admin housekeeping",
+                        metadata: ["sessions.removed": "\(sessions)", "login_failures.removed": "\(failures)"])
                 }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("admin maintenance failed", metadata: ["error": "\(error)"])
             }
         }
     }

@@ -13,8 +13,12 @@ public struct GatewayRequestContext: RequestContext {
     /// The administrator (or admin token) behind a request, on `/admin/api` routes.
     public var admin: AdminPrincipal?
 
+    /// The client's connection: a stream watches it for the client leaving (`ClientDepartureWatcher`).
+    let channel: any Channel
+
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteAddress = source.channel.remoteAddress?.ipAddress
+        self.channel = source.channel
     }
 }

@@ -146,18 +146,15 @@ struct BackendDiscoveryService: Service {
     var tagsEvery = 6
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            var round = 0
-            while !Task.isCancelled {
-                do {
-                    try await directory?.reload(logger: logger)
-                } catch {
-                    logger.warning("could not read the backends from the database", metadata: ["error": "\(error)"])
-                }
-                await pool.probeAll(withTags: round % tagsEvery == 0, logger: logger)
-                round += 1
-                try? await Task.sleep(for: pool.tuning.probeInterval)
+        // The state is the round: the model lists are read every `tagsEvery` rounds.
+        await PeriodicWork.run(every: pool.tuning.probeInterval, state: 0) { [pool, directory, logger, tagsEvery] round in
+            do {
+                try await directory?.reload(logger: logger)
+            } catch {
+                logger.warning("could not read the backends from the database", metadata: ["error": "\(error)"])
             }
+            await pool.probeAll(withTags: round % tagsEvery == 0, logger: logger)
+            round += 1
         }
     }
 }

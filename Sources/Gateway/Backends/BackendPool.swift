@@ -150,7 +150,7 @@ public final class BackendPool: Sendable {
                 candidates.append(
                     RoutingCandidate(
                         index: index, priority: member.backend.priority, weight: member.backend.weight,
-                        available: single || (member.healthy != false && !member.isCooling(at: now)),
+                        available: single || !member.isCooling(at: now), healthy: member.healthy != false,
                         hasModel: member.models.map { $0[normalized] != nil },
                         loaded: tuning.preferLoaded && member.isLoaded(normalized, at: wallNow),
                         inFlight: member.inFlight, nameHash: member.nameHash))

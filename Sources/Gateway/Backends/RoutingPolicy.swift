@@ -7,8 +7,10 @@ struct RoutingCandidate: Sendable, Equatable {
     var index: Int
     var priority: Int
     var weight: Int
-    /// Healthy and not cooling down after repeated failures.
+    /// Not cooling down after repeated failures (and enabled).
     var available: Bool
+    /// Its last probe answered (or it was not probed yet).
+    var healthy: Bool
     /// Whether its model list has the model; nil while its list has never been read.
     var hasModel: Bool?
     /// The model is in its memory now (`/api/ps`): no load time.
@@ -19,13 +21,14 @@ struct RoutingCandidate: Sendable, Equatable {
     var nameHash: UInt64
 
     init(
-        index: Int, priority: Int = 0, weight: Int = 1, available: Bool = true, hasModel: Bool? = true,
-        loaded: Bool = false, inFlight: Int = 0, nameHash: UInt64 = 0
+        index: Int, priority: Int = 0, weight: Int = 1, available: Bool = true, healthy: Bool = true,
+        hasModel: Bool? = true, loaded: Bool = false, inFlight: Int = 0, nameHash: UInt64 = 0
     ) {
         self.index = index
         self.priority = priority
         self.weight = weight
         self.available = available
+        self.healthy = healthy
         self.hasModel = hasModel
         self.loaded = loaded
         self.inFlight = inFlight
@@ -37,7 +40,10 @@ struct RoutingCandidate: Sendable, Equatable {
 ///
 /// 1. Backends that have the model (by their last model list). When none lists it, those whose list
 ///    is unknown; when every list is known and none has it, all of them (Ollama's own 404 then says so).
-/// 2. Of those, the available ones: healthy, not cooling down. None left: the request gets a 503.
+/// 2. Of those, the healthy ones (their last probe answered) that are not cooling down. When no
+///    healthy one is left, those whose probe failed but that are not cooling down: a probe that
+///    timed out on a busy server must not turn every request away, and a request that fails there
+///    counts towards the cool-down. None left: the request gets a 503.
 /// 3. The best priority tier (lowest number) that has one.
 /// 4. Within it, a conversation's own backend first (stickiness: the server that served its session
 ///    before, while it is available and still has the model loaded or no other one has).
@@ -72,6 +78,7 @@ struct RoutingPolicy: Sendable {
         }
         // 2. Who can take it now.
         eligible.removeAll { !$0.available }
+        if eligible.contains(where: \.healthy) { eligible.removeAll { !$0.healthy } }
         guard !eligible.isEmpty else { return [] }
         // 3. Tiers, best first; within each, loaded first, then least busy (the fall-back order).
         eligible.sort { a, b in

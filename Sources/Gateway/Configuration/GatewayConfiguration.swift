@@ -54,7 +54,9 @@ public struct GatewayConfiguration: Sendable {
     public var requestTimeout: Duration = .seconds(600)
     /// A stream whose upstream sends nothing for this long is ended with a timeout error.
     public var streamIdleTimeout: Duration = .seconds(120)
-    /// A stream whose model is silent this long gets a keep-alive event (Anthropic's `ping`).
+    /// A stream whose model is silent this long gets a heartbeat: Anthropic's `ping`, an SSE comment on
+    /// the OpenAI routes (the native NDJSON routes have none). Keeps proxies from closing the
+    /// connection, and is the latest a departed client is noticed when its connection's close is not.
     public var streamPingInterval: Duration = .seconds(10)
     public var upstreamConnectTimeout: Duration = .seconds(5)
     /// A header sent to Ollama on every request, for an Ollama behind its own authentication

@@ -8,26 +8,23 @@ struct ModelRefreshService: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            // Said once when Ollama stops answering and once when it is back, not every interval.
-            var failing: String?
-            while !Task.isCancelled {
-                do {
-                    try await registry.refresh()
-                    if failing != nil {
-                        logger.notice("Ollama answers again at \(registry.upstream.baseURL)")
-                        failing = nil
-                    }
-                } catch {
-                    let reason = (error as? GatewayError)?.message ?? String(describing: error)
-                    if reason != failing {
-                        logger.warning("\(Self.advice(reason))")
-                    } else {
-                        logger.debug("Ollama still does not answer: \(reason)")
-                    }
-                    failing = reason
+        // Said once when Ollama stops answering and once when it is back, not every interval: the
+        // state is the reason of the last failure.
+        await PeriodicWork.run(every: interval, state: String?.none) { failing in
+            do {
+                try await registry.refresh()
+                if failing != nil {
+                    logger.notice("Ollama answers again at \(registry.upstream.baseURL)")
+                    failing = nil
                 }
-                try? await Task.sleep(for: interval)
+            } catch {
+                let reason = (error as? GatewayError)?.message ?? String(describing: error)
+                if reason != failing {
+                    logger.warning("\(Self.advice(reason))")
+                } else {
+                    logger.debug("Ollama still does not answer: \(reason)")
+                }
+                failing = reason
             }
         }
     }

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import GatewayAPI
 import HTTPTypes
 import Hummingbird
@@ -73,31 +72,32 @@ public struct AnthropicController: Sendable {
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: JSONWire.encode(info)))
     }
 
-    /// A decoded request with its model resolved and its remote images fetched, translated.
-    struct Prepared {
-        var request: AnthropicMessagesRequest
-        var plan: AnthropicUpstreamPlan
-        var model: ResolvedModel
-        var timeout: Duration
+    /// A decoded request with its model resolved and its remote images fetched, translated; its
+    /// tokens reserved unless it is only counted.
+    func prepare(_ request: inout Request, context: Context, requireMaxTokens: Bool) async throws
+        -> PreparedRequest<AnthropicMessagesRequest, AnthropicUpstreamPlan>
+    {
+        try await RoutePreparation<AnthropicMessagesRequest, AnthropicUpstreamPlan>(
+            validate: { messages in
+                // Checked before any upstream work, so a request without it never reaches Ollama.
+                if requireMaxTokens, messages.maxTokens == nil {
+                    throw GatewayError.invalid("'max_tokens' is required.", param: "max_tokens")
+                }
+            },
+            modelName: \.model, checkCapabilities: Self.checkCapabilities,
+            translate: { messages, model in
+                let remote = AnthropicRequestTranslator.remoteImages(in: messages)
+                let fetched = try await images.fetchAll(remote.urls, params: remote.params)
+                return try AnthropicRequestTranslator.translate(
+                    messages, model: model, defaults: settings.defaults, images: fetched, requireMaxTokens: requireMaxTokens,
+                    stripBillingHeader: settings.stripClaudeCodeBillingHeader)
+            },
+            parameters: requireMaxTokens ? { $0.chat.parameters } : nil
+        ).run(&request, context: context, models: models, maxBodyBytes: settings.maxBodyBytes)
     }
 
-    func prepare(_ request: inout Request, context: Context, requireMaxTokens: Bool) async throws -> Prepared {
-        let messages = try await request.decodeAPIBody(AnthropicMessagesRequest.self, limit: settings.maxBodyBytes)
-        // Checked before any upstream work, so a request without it never reaches Ollama.
-        if requireMaxTokens, messages.maxTokens == nil {
-            throw GatewayError.invalid("'max_tokens' is required.", param: "max_tokens")
-        }
-        let model = try await models.resolve(messages.model)
-        context.ticket?.setModel(model)
-        try context.authorize(model)
-        try Self.checkCapabilities(of: model, for: messages)
-        let remote = AnthropicRequestTranslator.remoteImages(in: messages)
-        let fetched = try await images.fetchAll(remote.urls, params: remote.params)
-        let plan = try AnthropicRequestTranslator.translate(
-            messages, model: model, defaults: settings.defaults, images: fetched, requireMaxTokens: requireMaxTokens,
-            stripBillingHeader: settings.stripClaudeCodeBillingHeader)
-        return Prepared(
-            request: messages, plan: plan, model: model, timeout: plan.chat.parameters.timeout ?? settings.requestTimeout)
+    func timeout(of prepared: PreparedRequest<AnthropicMessagesRequest, AnthropicUpstreamPlan>) -> Duration {
+        prepared.plan.chat.parameters.timeout ?? settings.requestTimeout
     }
 
     /// What the request needs that the model may lack, refused before Ollama is called.
@@ -128,33 +128,36 @@ public struct AnthropicController: Sendable {
     @Sendable func messages(_ request: Request, context: Context) async throws -> Response {
         var request = request
         let prepared = try await prepare(&request, context: context, requireMaxTokens: true)
-        try context.reserveTokens(
-            promptBytes: request.declaredBodyBytes, parameters: prepared.plan.chat.parameters, model: prepared.model)
         let upstreamRequest = prepared.plan.chat.request
         let style = AnthropicResponseStyle(
-            model: prepared.request.model, excludeReasoning: prepared.plan.chat.parameters.excludeReasoning ?? false,
+            model: prepared.body.model, excludeReasoning: prepared.plan.chat.parameters.excludeReasoning ?? false,
             stopSequences: prepared.plan.stopSequences,
             estimatedInputTokens: AnthropicTokenEstimate.inputTokens(of: upstreamRequest),
-            omitThinking: prepared.request.thinkingDisplay == "omitted")
+            omitThinking: prepared.body.thinkingDisplay == "omitted")
         let model = prepared.model
-        let relay = AnthropicStreamRelay(upstream: upstream)
         // Ollama is always asked to stream: a stop sequence must be able to end the generation early,
         // and the non-streamed message is the accumulation of the very events a stream would carry.
         let started = ContinuousClock.now
-        let timeout = prepared.timeout
-        let idle = settings.streamIdleTimeout
+        let timing = settings.streamTiming(timeout(of: prepared), started: started)
 
-        if !prepared.request.stream {
-            let upstreamResponse = try await model.namingNotFound {
-                try await upstream.streamChat(upstreamRequest, deadline: .now() + TimeAmount(timeout))
+        if !prepared.body.stream {
+            let lines = try await model.namingNotFound {
+                try await upstream.streamChat(upstreamRequest, deadline: .now() + TimeAmount(timing.timeout))
             }
             var translator = AnthropicStreamTranslator(style: style)
             var accumulator = AnthropicMessageAccumulator()
             accumulator.apply(translator.start())
-            let remaining = timeout - (ContinuousClock.now - started)
-            try await relay.run(response: upstreamResponse, translator: &translator, deadline: remaining, idle: idle, ping: nil) {
-                events in
-                for event in events { accumulator.apply(event) }
+            let remaining = timing.deadline - ContinuousClock.now
+            accumulator = try await withDeadlines(overall: remaining, idle: timing.idle) { activity in
+                var accumulator = accumulator
+                reading: for try await batch in lines {
+                    activity.touch()
+                    for chunk in batch {
+                        for event in translator.translate(chunk) { accumulator.apply(event) }
+                        if translator.finished { break reading }
+                    }
+                }
+                return accumulator
             }
             let message = accumulator.message ?? AnthropicMessageResponse(id: style.id, model: style.model)
             context.ticket?.setTokens(prompt: message.usage.inputTokens, completion: message.usage.outputTokens)
@@ -165,61 +168,28 @@ public struct AnthropicController: Sendable {
         // Ollama answers once the model is loaded and its first token is ready. Its quick refusals
         // (unknown model, missing capability, busy) keep their HTTP status; a longer silence commits
         // the stream, so that pings keep the client's connection alive while the model loads.
-        // The call outlives the handler, so it is a task of its own — awaited by the response body
-        // and cancelled with it, and bounded by the request's deadline.
-        let ping = settings.streamPingInterval
+        // The call outlives the handler, so it is a task of its own — awaited by the relay and
+        // cancelled with it, and bounded by the request's deadline.
         let handoff = UpstreamHandoff()
         let call = Task {
             do {
-                let response = try await model.namingNotFound {
-                    try await upstream.streamChat(upstreamRequest, deadline: .now() + TimeAmount(timeout))
+                let lines = try await model.namingNotFound {
+                    try await upstream.streamChat(upstreamRequest, deadline: .now() + TimeAmount(timing.timeout))
                 }
-                handoff.fulfil(.success(response))
+                handoff.fulfil(.success(lines))
             } catch {
                 handoff.fulfil(.failure(error))
             }
         }
         await withTaskCancellationHandler {
-            await handoff.wait(upTo: ping)
+            await handoff.wait(upTo: timing.heartbeat)
         } onCancel: {
             call.cancel()
         }
         if case .failure(let error) = handoff.result { throw error }
-
-        let renderer = self.renderer
-        let inbound = request
-        let ticket = context.ticket
-        return Response.apiStream(headers: ServerSentEvents.headers, request: inbound, ticket: ticket) { writer in
+        return StreamRelay(adapter: AnthropicStreamAdapter(style: style), context: context, timing: timing).response {
             try await withTaskCancellationHandler {
-                var translator = AnthropicStreamTranslator(style: style)
-                try await writer.write(AnthropicStreamRelay.encode([translator.start()]))
-                do {
-                    // Still loading: ping until Ollama answers.
-                    var answer = handoff.result
-                    while answer == nil {
-                        await handoff.wait(upTo: ping)
-                        try Task.checkCancellation()
-                        answer = handoff.result
-                        if answer == nil { try await writer.write(AnthropicStreamRelay.encode([.ping])) }
-                    }
-                    let upstreamResponse = try answer!.get()
-                    let remaining = timeout - (ContinuousClock.now - started)
-                    try await relay.run(
-                        response: upstreamResponse, translator: &translator, deadline: remaining, idle: idle, ping: ping
-                    ) { events in
-                        for case .messageDelta(_, _, let usage) in events {
-                            ticket?.setTokens(prompt: usage.inputTokens ?? 0, completion: usage.outputTokens)
-                        }
-                        try await writer.write(AnthropicStreamRelay.encode(events))
-                        ticket?.markFirstToken()
-                        for case .contentBlockDelta in events { ticket?.noteProduced() }
-                    }
-                    ticket?.finish(status: 200)
-                } catch let error as GatewayError {
-                    // After the first byte the status is sent: the failure travels as the last event.
-                    ticket?.finish(status: 200, error: error)
-                    try await writer.write(renderer.streamEvent(for: error))
-                }
+                try await handoff.value()
             } onCancel: {
                 call.cancel()
             }
@@ -244,7 +214,7 @@ public struct AnthropicController: Sendable {
         var method = "exact"
         var tokens: Int
         do {
-            let answer = try await withDeadlines(overall: prepared.timeout, idle: nil) { _ in
+            let answer = try await withDeadlines(overall: timeout(of: prepared), idle: nil) { _ in
                 try await model.namingNotFound { try await upstream.chat(counting) }
             }
             if let count = answer.metrics.promptEvalCount {
@@ -279,184 +249,33 @@ enum AnthropicTokenCountHeader {
     static let name = HTTPField.Name("x-token-count")!
 }
 
-/// Relays Ollama's NDJSON chat stream as Anthropic events, sending `ping` while the model is silent.
-struct AnthropicStreamRelay: Sendable {
-    let upstream: OllamaClient
-
-    /// The SSE frames of some events, in one buffer (one write per upstream chunk).
-    static func encode(_ events: [AnthropicStreamEvent]) -> ByteBuffer {
-        var out = ByteBuffer()
-        for event in events {
-            ServerSentEvents.appendEvent(event.type, to: &out) { $0.write(event) }
-        }
-        return out
-    }
-
-    /// Reads the upstream stream under the overall deadline and the idle timeout, hands each line's
-    /// events to `emit`, and — when `ping` is set — emits a `ping` after that long without output.
-    /// Ends at Ollama's last line or when a stop sequence ends the answer (leaving early cancels
-    /// the upstream request). Upstream failures are thrown as `GatewayError`s.
-    ///
-    /// Only this task ever calls `emit`: the next upstream read and the ping timer race as child
-    /// tasks of one group, and whichever finishes first is handled here.
-    func run(
-        response: HTTPClientResponse, translator: inout AnthropicStreamTranslator, deadline: Duration, idle: Duration,
-        ping: Duration?, emit: ([AnthropicStreamEvent]) async throws -> Void
-    ) async throws {
-        try await withDeadlines(overall: deadline, idle: idle) { activity in
-            let reader = UpstreamBodyReader(response: response, upstream: upstream)
-            var lines = NDJSONLineSplitter()
-            let clock = ContinuousClock()
-            /// When the client last got something: pings fill the silences after it.
-            var lastOutput = clock.now
-            /// Feeds a chunk (nil: the end of the body); true when the answer is complete.
-            func consume(_ buffer: ByteBuffer?) async throws -> Bool {
-                var events: [AnthropicStreamEvent] = []
-                var failure: GatewayError?
-                if let buffer {
-                    activity.touch()
-                    lines.append(buffer)
-                    while failure == nil, !translator.finished, let line = lines.nextLine() {
-                        do { events += try Self.translate(line, translator: &translator) } catch { failure = error }
-                    }
-                } else if let line = lines.finish() {
-                    do { events += try Self.translate(line, translator: &translator) } catch { failure = error }
-                }
-                if let failure {
-                    // What came before the failing line in the same chunk still reaches the client.
-                    if !events.isEmpty { try await emit(events) }
-                    throw failure
-                }
-                if !events.isEmpty {
-                    try await emit(events)
-                    lastOutput = clock.now
-                }
-                if translator.finished { return true }
-                if buffer == nil {
-                    throw GatewayError(.upstreamError, "Ollama ended the stream before it was done.", code: "upstream_incomplete")
-                }
-                return false
-            }
-
-            guard let ping else {
-                while true {
-                    if try await consume(try await reader.next()) { return }
-                }
-            }
-            enum Step: Sendable {
-                case chunk(ByteBuffer?)
-                case pingDue
-                case timerCancelled
-            }
-            @Sendable func timer(until wake: ContinuousClock.Instant) async -> Step {
-                do {
-                    try await EventLoopTimer.sleep(until: wake)
-                    return .pingDue
-                } catch {
-                    return .timerCancelled
-                }
-            }
-            try await withThrowingTaskGroup(of: Step.self) { group in
-                defer { group.cancelAll() }
-                group.addTask { .chunk(try await reader.next()) }
-                let firstWake = lastOutput + ping
-                group.addTask { await timer(until: firstWake) }
-                while let step = try await group.next() {
-                    switch step {
-                    case .chunk(let buffer):
-                        if try await consume(buffer) { return }
-                        group.addTask { .chunk(try await reader.next()) }
-                    case .pingDue:
-                        if clock.now - lastOutput >= ping {
-                            try await emit([.ping])
-                            lastOutput = clock.now
-                        }
-                        let wake = lastOutput + ping
-                        group.addTask { await timer(until: wake) }
-                    case .timerCancelled:
-                        continue
-                    }
-                }
-            }
-        }
-    }
-
-    /// One upstream line's events; an `error` line (whatever else it holds) fails the stream.
-    static func translate(_ line: ByteBuffer, translator: inout AnthropicStreamTranslator) throws(GatewayError)
-        -> [AnthropicStreamEvent]
-    {
-        translator.translate(try OllamaClient.decodeLine(line, as: OllamaChatChunk.self, error: \.error))
-    }
-}
-
 /// Ollama's answer to a streamed request, handed from the call (a task of its own) to whoever waits:
-/// first the handler, for a while, then the response body. Waiting ends when the answer is there,
-/// the time is up, or the waiting task is cancelled.
+/// first the handler, for a while, then the relay.
 private final class UpstreamHandoff: Sendable {
-    private struct State {
-        var result: Result<HTTPClientResponse, any Error>?
-        var waiter: CheckedContinuation<Void, Never>?
+    private let answer = Mutex<Result<OllamaLineStream<OllamaChatChunk>, any Error>?>(nil)
+    private let arrived = OneTimeSignal()
+
+    var result: Result<OllamaLineStream<OllamaChatChunk>, any Error>? { answer.withLock { $0 } }
+
+    func fulfil(_ result: Result<OllamaLineStream<OllamaChatChunk>, any Error>) {
+        answer.withLock { $0 = result }
+        arrived.fire()
     }
 
-    private let state = Mutex(State())
-
-    var result: Result<HTTPClientResponse, any Error>? { state.withLock { $0.result } }
-
-    func fulfil(_ result: Result<HTTPClientResponse, any Error>) {
-        let waiter = state.withLock { state in
-            state.result = result
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume()
+    /// The answer, once it is there; `CancellationError` when the waiting task is cancelled first.
+    func value() async throws -> OllamaLineStream<OllamaChatChunk> {
+        await arrived.wait()
+        guard let result else { throw CancellationError() }
+        return try result.get()
     }
 
     /// Returns when the answer is there, `duration` has passed, or the task is cancelled.
     func wait(upTo duration: Duration) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.wait() }
+            group.addTask { await self.arrived.wait() }
             group.addTask { try? await EventLoopTimer.sleep(for: duration) }
             await group.next()
             group.cancelAll()
-        }
-    }
-
-    private func wait() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let ready = state.withLock { state in
-                    if state.result != nil || Task.isCancelled { return true }
-                    state.waiter = continuation
-                    return false
-                }
-                if ready { continuation.resume() }
-            }
-        } onCancel: {
-            let waiter = state.withLock { state in
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume()
-        }
-    }
-}
-
-/// The upstream body's iterator, read by one child task at a time (the next read starts only after
-/// the previous one has been handled), so it can move between tasks.
-private final class UpstreamBodyReader: @unchecked Sendable {
-    private var iterator: HTTPClientResponse.Body.AsyncIterator
-    private let upstream: OllamaClient
-
-    init(response: HTTPClientResponse, upstream: OllamaClient) {
-        self.iterator = response.body.makeAsyncIterator()
-        self.upstream = upstream
-    }
-
-    func next() async throws -> ByteBuffer? {
-        do {
-            return try await iterator.next()
-        } catch {
-            throw upstream.translate(error)
         }
     }
 }

@@ -20,6 +20,11 @@ public struct ChatSettings: Sendable {
         self.stripClaudeCodeBillingHeader = configuration.anthropicStripBillingHeader
     }
 
+    /// The timing of a stream whose route began at `started` and may take `timeout` in all.
+    func streamTiming(_ timeout: Duration, started: ContinuousClock.Instant) -> StreamTiming {
+        StreamTiming(timeout: timeout, started: started, idle: streamIdleTimeout, heartbeat: streamPingInterval)
+    }
+
     /// Parameters applied when neither the request nor a model override sets them.
     public var defaults: ParameterLayer { runtime.defaults }
     public var reasoningFormat: ReasoningFormat { runtime.reasoningFormat }

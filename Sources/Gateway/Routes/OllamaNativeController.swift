@@ -100,60 +100,13 @@ public struct OllamaNativeController: Sendable {
         }
 
         let started = ContinuousClock.now
-        let upstreamResponse = try await upstream.send(.POST, path, body: encoded, deadline: .now() + TimeAmount(timeout))
-        let remaining = timeout - (ContinuousClock.now - started)
-        let idle = settings.streamIdleTimeout
-        let ticket = context.ticket
-        let renderer = renderer
-        let client = upstream
-        return Response.apiStream(headers: [.contentType: "application/x-ndjson"], request: request, ticket: ticket) { writer in
-            try await Self.relay(
-                upstreamResponse, rewrite: rewrite, upstream: client, renderer: renderer, ticket: ticket,
-                writer: &writer, deadline: remaining, idle: idle)
-        }
-    }
-
-    /// Relays Ollama's lines as they come, rewritten only where the client must see something else.
-    static func relay(
-        _ response: HTTPClientResponse, rewrite: LineRewrite, upstream: OllamaClient, renderer: OllamaErrorRenderer,
-        ticket: RequestTicket?, writer: inout any ResponseBodyWriter, deadline: Duration, idle: Duration
-    ) async throws {
-        do {
-            try await withDeadlines(overall: deadline, idle: idle) { activity in
-                let forwarder = LineForwarder(rewrite: rewrite, ticket: ticket)
-                try await upstream.relayLines(of: response, activity: activity, to: &writer) { line, output in
-                    try forwarder.forward(line, to: &output)
-                }
-            }
-            ticket?.finish(status: 200)
-        } catch let error as GatewayError {
-            ticket?.finish(status: 200, error: error)
-            try await writer.write(renderer.streamEvent(for: error))
-        }
-    }
-
-    /// Checks each upstream line (an error ends the stream, the last line carries the token counts)
-    /// and passes it on; true at the last line.
-    struct LineForwarder {
-        let rewrite: LineRewrite
-        let ticket: RequestTicket?
-
-        func forward(_ raw: ByteBuffer, to output: inout ByteBuffer) throws -> Bool {
-            let line = try OllamaNativeController.object(from: raw)
-            if let message = line["error"]?.stringValue {
-                throw GatewayError(.upstreamError, message, code: "upstream_error")
-            }
-            let finished = line["done"]?.boolValue == true
-            if finished {
-                ticket?.setTokens(prompt: line["prompt_eval_count"]?.intValue ?? 0, completion: line["eval_count"]?.intValue ?? 0)
-            }
-            var rewritten = rewrite.apply(to: line, raw: raw)
-            output.writeBuffer(&rewritten)
-            output.writeStaticString("\n")
-            ticket?.markFirstToken()
-            if !finished { ticket?.noteProduced() }
-            return finished
-        }
+        let lines = try await upstream.streamLines(
+            path, body: encoded, as: OllamaRawLine.self, deadline: .now() + TimeAmount(timeout), model: model.upstreamName,
+            conversation: { conversation })
+        return StreamRelay(
+            adapter: OllamaNativeStreamAdapter(rewrite: rewrite), context: context,
+            timing: settings.streamTiming(timeout, started: started)
+        ).response { lines }
     }
 
     /// How lines change on their way to the client: the model's name as the client used it, and no
@@ -266,23 +219,22 @@ public struct OllamaNativeController: Sendable {
             }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: answer))
         }
-        let inbound = request
         let renderer = renderer
+        // A client that leaves is noticed when a write to it fails, which ends the upstream request
+        // (watching the connection's input instead would read its next request and close it).
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
-                try await inbound.body.consumeWithCancellationOnInboundClose { _ in
-                    for try await chunk in first.body { try await writer.write(chunk) }
-                    // Progress lines of the next backends follow; a backend that fails ends the stream
-                    // with Ollama's error line.
-                    for target in targets.dropFirst() {
-                        do {
-                            let response = try await target.sendDirect(method, upstreamPath, body: sent)
-                            for try await chunk in response.body { try await writer.write(chunk) }
-                        } catch let error as GatewayError {
-                            try await writer.write(renderer.streamEvent(for: error))
-                            break
-                        }
+                for try await chunk in first.body { try await writer.write(chunk) }
+                // Progress lines of the next backends follow; a backend that fails ends the stream
+                // with Ollama's error line.
+                for target in targets.dropFirst() {
+                    do {
+                        let response = try await target.sendDirect(method, upstreamPath, body: sent)
+                        for try await chunk in response.body { try await writer.write(chunk) }
+                    } catch let error as GatewayError {
+                        try await writer.write(renderer.streamEvent(for: error))
+                        break
                     }
                 }
                 try await writer.finish(nil)

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import GatewayAPI
 import Hummingbird
 import NIOCore
@@ -34,17 +33,17 @@ public struct OpenAIController: Sendable {
 
     @Sendable func chatCompletions(_ request: Request, context: Context) async throws -> Response {
         var request = request
-        let chat = try await request.decodeAPIBody(ChatCompletionRequest.self, limit: settings.maxBodyBytes)
-        let style = try responseStyle(for: chat)
-        let model = try await models.resolve(chat.model)
-        context.ticket?.setModel(model)
-        try context.authorize(model)
-        try Self.checkCapabilities(of: model, for: chat)
-        let remote = OpenAIChatRequestTranslator.remoteImages(in: chat)
-        let fetched = try await images.fetchAll(remote.urls, params: remote.params)
-        var plan = try OpenAIChatRequestTranslator.translate(chat, model: model, defaults: settings.defaults, images: fetched)
-        try context.reserveTokens(promptBytes: request.declaredBodyBytes, parameters: plan.parameters, model: model)
-        var finalStyle = style
+        let prepared = try await RoutePreparation<ChatCompletionRequest, UpstreamChatPlan>(
+            validate: { _ = try responseStyle(for: $0) }, modelName: \.model, checkCapabilities: Self.checkCapabilities,
+            translate: { chat, model in
+                let remote = OpenAIChatRequestTranslator.remoteImages(in: chat)
+                let fetched = try await images.fetchAll(remote.urls, params: remote.params)
+                return try OpenAIChatRequestTranslator.translate(chat, model: model, defaults: settings.defaults, images: fetched)
+            }, parameters: \.parameters
+        ).run(&request, context: context, models: models, maxBodyBytes: settings.maxBodyBytes)
+        let (chat, model) = (prepared.body, prepared.model)
+        var plan = prepared.plan
+        var finalStyle = try responseStyle(for: chat)
         finalStyle.excludeReasoning = plan.parameters.excludeReasoning ?? false
         let timeout = plan.parameters.timeout ?? settings.requestTimeout
 
@@ -61,18 +60,13 @@ public struct OpenAIController: Sendable {
 
         // Ollama reports most failures before its first line: wait for its status before ours.
         let started = ContinuousClock.now
-        let upstreamResponse = try await model.namingNotFound {
+        let lines = try await model.namingNotFound {
             try await upstream.streamChat(plan.request, deadline: .now() + TimeAmount(timeout))
         }
-        let remaining = timeout - (ContinuousClock.now - started)
-        let includeUsage = chat.streamOptions?.includeUsage ?? false
-        let relay = OpenAIChatStreamRelay(
-            upstream: upstream, translator: OpenAIChatStreamTranslator(style: finalStyle), includeUsage: includeUsage,
-            renderer: renderer, ticket: context.ticket)
-        let idle = settings.streamIdleTimeout
-        return Response.apiStream(headers: ServerSentEvents.headers, request: request, ticket: context.ticket) { writer in
-            try await relay.run(response: upstreamResponse, writer: &writer, deadline: remaining, idle: idle)
-        }
+        let adapter = OpenAIChatStreamAdapter(
+            translator: OpenAIChatStreamTranslator(style: finalStyle), includeUsage: chat.streamOptions?.includeUsage ?? false)
+        return StreamRelay(adapter: adapter, context: context, timing: settings.streamTiming(timeout, started: started))
+            .response { lines }
     }
 
     func responseStyle(for chat: ChatCompletionRequest) throws(GatewayError) -> ChatResponseStyle {
@@ -140,57 +134,5 @@ public struct OpenAIController: Sendable {
         }
         let model = ModelList.Model(entry: entry, id: id)
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: JSONWire.encode(model)))
-    }
-}
-
-/// Relays Ollama's NDJSON chat stream to the client as OpenAI SSE chunks.
-struct OpenAIChatStreamRelay: Sendable {
-    let upstream: OllamaClient
-    let translator: OpenAIChatStreamTranslator
-    let includeUsage: Bool
-    let renderer: OpenAIErrorRenderer
-    let ticket: RequestTicket?
-
-    /// Writes the stream; a failure after the first byte becomes a final error event. Errors thrown
-    /// from here mean the client went away.
-    func run(response: HTTPClientResponse, writer: inout any ResponseBodyWriter, deadline: Duration, idle: Duration)
-        async throws
-    {
-        var translator = translator
-        do {
-            try await withDeadlines(overall: deadline, idle: idle) { activity in
-                try await upstream.relayLines(of: response, activity: activity, to: &writer) { line, output in
-                    try relay(line, translator: &translator, into: &output)
-                }
-            }
-            try await writer.write(ServerSentEvents.done)
-            ticket?.finish(status: 200)
-        } catch let error as GatewayError {
-            ticket?.finish(status: 200, error: error)
-            try await writer.write(renderer.streamEvent(for: error))
-        }
-    }
-
-    /// Converts one upstream line into SSE events; true when it was the last.
-    private func relay(_ line: ByteBuffer, translator: inout OpenAIChatStreamTranslator, into output: inout ByteBuffer)
-        throws -> Bool
-    {
-        let chunk = try OllamaClient.decodeLine(line, as: OllamaChatChunk.self, error: \.error)
-        if chunk.done {
-            ticket?.setTokens(prompt: chunk.metrics.promptEvalCount ?? 0, completion: chunk.metrics.evalCount ?? 0)
-        }
-        let before = output.readableBytes
-        for converted in translator.translate(chunk) {
-            ServerSentEvents.appendData(to: &output) { $0.write(converted) }
-        }
-        if chunk.done, includeUsage {
-            let usage = translator.usageChunk(chunk.metrics)
-            ServerSentEvents.appendData(to: &output) { $0.write(usage) }
-        }
-        if output.readableBytes > before {
-            ticket?.markFirstToken()
-            if !chunk.done { ticket?.noteProduced() }
-        }
-        return chunk.done
     }
 }

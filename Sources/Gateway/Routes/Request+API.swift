@@ -34,27 +34,28 @@ extension Request {
 }
 
 extension Response {
-    /// A streamed API response. A client that goes away cancels `write` — and with it the upstream
-    /// request — and the request is accounted as cancelled; otherwise `write` finishes the ticket.
+    /// A streamed API response. The connection stays open for the client's next request once the
+    /// stream is complete. A client that goes away is noticed when a write to it fails — at the
+    /// next output or heartbeat (`StreamRelay`) — which throws out of `write`, cancelling the upstream
+    /// request, and the request is accounted as cancelled; otherwise `write` finishes the ticket.
+    ///
+    /// (Watching the inbound side for the close, as Hummingbird's `consumeWithCancellationOnInboundClose`
+    /// does, would read the connection's next request and so close it after every stream.)
     static func apiStream(
-        headers: HTTPFields, request: Request, ticket: RequestTicket?,
+        headers: HTTPFields, ticket: RequestTicket?,
         _ write: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
     ) -> Response {
         ticket?.finishWithBody()
-        // The body is written after the handler (and the middleware that bound the drain) returned.
+        // The body is written after the handler (and the middleware that bound the drain and the
+        // request's routing) returned; a stream opened from the body still routes as its request.
         let drain = ShutdownDrain.current
-        // Watching for the client going away (`consumeWithCancellationOnInboundClose`) means the
-        // connection is not reused after the stream: saying so keeps clients that pool connections
-        // (httpx, behind langchain-ollama and the SDKs) from sending their next request on a
-        // connection that is closing, which fails as "Server disconnected without sending a response".
-        var headers = headers
-        headers[.connection] = "close"
+        let routing = RequestRouting.current
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
                 do {
                     try await ShutdownDrain.$current.withValue(drain) {
-                        try await request.body.consumeWithCancellationOnInboundClose { _ in try await write(&writer) }
+                        try await RequestRouting.$current.withValue(routing) { try await write(&writer) }
                     }
                 } catch {
                     ticket?.finish(status: 200, cancelled: true)

@@ -267,8 +267,8 @@ extension HTTPConnectionGuard: Sendable {}
 @available(*, unavailable)
 extension InboundBytesWatcher: Sendable {}
 
-/// Hummingbird's HTTP/1.1 child channel with the `InboundBytesWatcher` in front and the
-/// `HTTPConnectionGuard` after the codec.
+/// Hummingbird's HTTP/1.1 child channel with the `ClientDepartureWatcher` and the
+/// `InboundBytesWatcher` in front and the `HTTPConnectionGuard` after the codec.
 struct GuardedHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
 
@@ -283,6 +283,7 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         do {
             try channel.pipeline.syncOperations.addHandler(InboundBytesWatcher(), position: .first)
+            try channel.pipeline.syncOperations.addHandler(ClientDepartureWatcher(), position: .first)
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }

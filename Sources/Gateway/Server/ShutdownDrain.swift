@@ -10,7 +10,7 @@ import Synchronization
 /// a stream — and is accounted as cancelled, so the process exits in bounded time.
 ///
 /// Requests reach the drain through `ShutdownDrain.current`, bound for every request by
-/// `ServerGuard`; `withDeadlines` watches it beside its own timers.
+/// `ServerGuard`; `withDeadlines` and the stream relay (`StreamRelay`) watch it beside their own timers.
 public final class ShutdownDrain: Sendable {
     struct State {
         var draining = false

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayAPI
+import NIOCore
 
 /// Builds a message from stream events the way Anthropic's SDKs do (`messages.stream(...)`,
 /// `get_final_message()`): the non-streamed answer is made by this very accumulation, so a
@@ -30,9 +31,7 @@ struct AnthropicMessageAccumulator: Sendable {
             }
         case .contentBlockStop(let index):
             guard case .toolUse(let id, let name, _) = message?.content[index], let json = partialJSON[index] else { return }
-            // The gateway writes these pieces itself from Ollama's argument objects: they always parse.
-            let input = (try? JSONDecoder().decode([String: JSONValue].self, from: Data(json.utf8))) ?? [:]
-            message?.content[index] = .toolUse(id: id, name: name, input: input)
+            message?.content[index] = .toolUse(id: id, name: name, input: Self.toolInput(json))
         case .messageDelta(let stopReason, let stopSequence, let usage):
             message?.stopReason = stopReason
             message?.stopSequence = stopSequence
@@ -41,6 +40,15 @@ struct AnthropicMessageAccumulator: Sendable {
         case .messageStop, .ping, .error:
             break
         }
+    }
+
+    /// A tool call's `input` from its streamed JSON text. The gateway writes that text itself from
+    /// Ollama's argument object, with the writer whose reader is used here, so it parses; should it
+    /// ever not, the text is kept as `{"_raw": text}` — Anthropic's SDKs take any object as `input` —
+    /// rather than dropped: an empty `{}` would run the tool with no arguments, silently.
+    static func toolInput(_ json: String) -> [String: JSONValue] {
+        if case .object(let input)? = try? JSONWire.value(from: ByteBuffer(string: json)) { return input }
+        return ["_raw": .string(json)]
     }
 }
 

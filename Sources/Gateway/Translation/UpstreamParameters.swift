@@ -202,8 +202,9 @@ extension ParameterLayer {
     }
 
     /// Names in Ollama-style controls that are neither Ollama options nor gateway controls.
-    /// `ParameterLayer(ollamaStyle:)` passes options it does not know inside `options` and ignores
-    /// unknown top-level names; an admin saving such a name deserves to be told.
+    /// `ParameterLayer(ollamaStyle:)` passes the names it does not know on to Ollama as options,
+    /// inside `options` or at the top level (newer models have new ones); an admin saving such a name
+    /// — most likely a typo — deserves to be told.
     public static func unknownNames(in controls: [String: JSONValue]) -> [String] {
         var unknown: [String] = []
         for (name, value) in controls {

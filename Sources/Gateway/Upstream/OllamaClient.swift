@@ -119,15 +119,15 @@ public struct OllamaClient: Sendable {
             conversation: { request.conversationStart })
     }
 
-    /// A streamed chat: the response whose body is Ollama's NDJSON, once Ollama has answered (which
-    /// must happen by `deadline`; the body is the caller's to time).
-    public func streamChat(_ request: OllamaChatRequest, deadline: NIODeadline = .now() + .seconds(600)) async throws
-        -> HTTPClientResponse
+    /// A streamed chat: Ollama's lines, once Ollama has answered (which must happen by `deadline`;
+    /// the lines are the relay's to time).
+    func streamChat(_ request: OllamaChatRequest, deadline: NIODeadline = .now() + .seconds(600)) async throws
+        -> OllamaLineStream<OllamaChatChunk>
     {
         var request = request
         request.stream = true
-        return try await send(
-            .POST, "/api/chat", body: try Self.encode(request), deadline: deadline, model: request.model,
+        return try await streamLines(
+            "/api/chat", body: try Self.encode(request), as: OllamaChatChunk.self, deadline: deadline, model: request.model,
             conversation: { request.conversationStart })
     }
 
@@ -140,15 +140,15 @@ public struct OllamaClient: Sendable {
             conversation: { request.conversationStart })
     }
 
-    /// A streamed completion of a raw prompt: the response whose body is Ollama's NDJSON.
-    public func streamGenerate(_ request: OllamaGenerateRequest, deadline: NIODeadline = .now() + .seconds(600))
-        async throws -> HTTPClientResponse
+    /// A streamed completion of a raw prompt: Ollama's lines, once Ollama has answered.
+    func streamGenerate(_ request: OllamaGenerateRequest, deadline: NIODeadline = .now() + .seconds(600))
+        async throws -> OllamaLineStream<OllamaGenerateChunk>
     {
         var request = request
         request.stream = true
-        return try await send(
-            .POST, "/api/generate", body: try Self.encode(request), deadline: deadline, model: request.model,
-            conversation: { request.conversationStart })
+        return try await streamLines(
+            "/api/generate", body: try Self.encode(request), as: OllamaGenerateChunk.self, deadline: deadline,
+            model: request.model, conversation: { request.conversationStart })
     }
 
     /// Embeddings of one or several texts, in one request.

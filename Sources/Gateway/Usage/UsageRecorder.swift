@@ -97,14 +97,9 @@ public final class UsageRecorder: UsageSink, Service {
     }
 
     public func run() async throws {
-        defer { stopped.open() }
+        defer { stopped.fire() }
         // Drain until shutdown is requested, then once more: requests that finished meanwhile are kept.
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await self.flush()
-                try? await Task.sleep(for: self.batchInterval)
-            }
-        }
+        await PeriodicWork.run(every: batchInterval) { await self.flush() }
         await flush()
     }
 
@@ -115,7 +110,7 @@ public final class UsageRecorder: UsageSink, Service {
         await stopped.wait()
     }
 
-    private let stopped = Latch()
+    private let stopped = OneTimeSignal()
 
     /// Writes what is queued now.
     public func flush() async {
@@ -170,34 +165,5 @@ extension UsageRecord {
             cancelled: event.cancelled, latencyMs: milliseconds(event.latency),
             timeToFirstTokenMs: event.timeToFirstToken.map(milliseconds), tokensPerSecond: event.tokensPerSecond,
             clientAddress: event.clientAddress, userAgent: event.userAgent, backend: event.backend)
-    }
-}
-
-/// Opens once; `wait` returns when it is open.
-private final class Latch: Sendable {
-    private struct State {
-        var isOpen = false
-        var waiters: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = Mutex(State())
-
-    func open() {
-        let waiters = state.withLock { state in
-            state.isOpen = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let isOpen = state.withLock { state in
-                if !state.isOpen { state.waiters.append(continuation) }
-                return state.isOpen
-            }
-            if isOpen { continuation.resume() }
-        }
     }
 }

@@ -9,22 +9,19 @@ struct UsageRetentionService: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let pruned = try await usage.prune(olderThan: retention)
-                    if pruned.logRows + pruned.hourlyRows + pruned.dailyRows > 0 {
-                        logger.info(
-                            "usage pruned",
-                            metadata: [
-                                "usage.log_rows": "\(pruned.logRows)", "usage.hourly_rows": "\(pruned.hourlyRows)",
-                                "usage.daily_rows": "\(pruned.dailyRows)",
-                            ])
-                    }
-                } catch {
-                    logger.warning("could not prune usage", metadata: ["error": "\(error)"])
+        await PeriodicWork.run(every: .seconds(3600)) {
+            do {
+                let pruned = try await usage.prune(olderThan: retention)
+                if pruned.logRows + pruned.hourlyRows + pruned.dailyRows > 0 {
+                    logger.info(
+                        "usage pruned",
+                        metadata: [
+                            "usage.log_rows": "\(pruned.logRows)", "usage.hourly_rows": "\(pruned.hourlyRows)",
+                            "usage.daily_rows": "\(pruned.dailyRows)",
+                        ])
                 }
-                try? await Task.sleep(for: .seconds(3600))
+            } catch {
+                logger.warning("could not prune usage", metadata: ["error": "\(error)"])
             }
         }
     }

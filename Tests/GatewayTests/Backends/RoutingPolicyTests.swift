@@ -9,11 +9,12 @@ struct RoutingPolicyTests {
     let policy = RoutingPolicy(maxAttempts: 3)
 
     func candidate(
-        _ index: Int, priority: Int = 0, weight: Int = 1, available: Bool = true, hasModel: Bool? = true,
-        loaded: Bool = false, inFlight: Int = 0
+        _ index: Int, priority: Int = 0, weight: Int = 1, available: Bool = true, healthy: Bool = true,
+        hasModel: Bool? = true, loaded: Bool = false, inFlight: Int = 0
     ) -> RoutingCandidate {
         RoutingCandidate(
-            index: index, priority: priority, weight: weight, available: available, hasModel: hasModel, loaded: loaded,
+            index: index, priority: priority, weight: weight, available: available, healthy: healthy, hasModel: hasModel,
+            loaded: loaded,
             inFlight: inFlight, nameHash: StableHash.mix(StableHash.of("backend-\(index)")))
     }
 
@@ -29,13 +30,20 @@ struct RoutingPolicyTests {
         #expect(Set(policy.order([candidate(0, hasModel: false), candidate(1, hasModel: false)], random: 0)) == [0, 1])
     }
 
-    @Test("unavailable backends (unhealthy, cooling down) are never tried; none left is an empty plan")
+    @Test("backends cooling down are never tried; none left is an empty plan")
     func unavailable() {
         #expect(policy.order([candidate(0, available: false), candidate(1)], random: 0) == [1])
         #expect(policy.order([candidate(0, available: false), candidate(1, available: false)], random: 0).isEmpty)
         #expect(policy.order([], random: 0).isEmpty)
         // A backend that is up but lacks the model does not stand in for one that has it but is down.
         #expect(policy.order([candidate(0, available: false), candidate(1, hasModel: false)], random: 0).isEmpty)
+    }
+
+    @Test("a backend whose probe failed is tried only when no healthy one is left")
+    func unhealthyLastResort() {
+        #expect(policy.order([candidate(0, healthy: false, loaded: true), candidate(1)], random: 0) == [1])
+        #expect(policy.order([candidate(0, healthy: false), candidate(1, priority: 1, healthy: false)], random: 0) == [0, 1])
+        #expect(policy.order([candidate(0, available: false), candidate(1, healthy: false)], random: 0) == [1])
     }
 
     @Test("a backend with the model loaded wins over an idle one without")

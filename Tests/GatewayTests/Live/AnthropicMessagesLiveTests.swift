@@ -388,26 +388,27 @@ struct AnthropicMessagesLiveTests {
     }
 
     @Test func clientDisconnectCancelsUpstream() async throws {
-        try await LiveGateway.run { gateway in
+        // The stalled model never answers: the stream commits (`message_start`) after one ping interval.
+        try await LiveGateway.run({ $0.streamPingInterval = .milliseconds(200) }) { gateway in
             let port = try #require(gateway.client.port)
-            let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-            do {
-                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/messages")
-                request.method = .POST
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(string: body("sim-chat", #","options":{"sim_fault":"stall"}"#, stream: true)))
-                let response = try await http.execute(request, timeout: .seconds(10))
-                #expect(response.status == .ok)
-                var iterator = response.body.makeAsyncIterator()
-                let first = try await iterator.next()
-                #expect(first.map { String(buffer: $0).contains("message_start") } == true)
-                // Leaving without reading the rest closes the connection.
+            try await withHTTPClient { http in
+                do {
+                    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/messages")
+                    request.method = .POST
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(ByteBuffer(string: body("sim-chat", #","options":{"sim_fault":"stall"}"#, stream: true)))
+                    let response = try await http.execute(request, timeout: .seconds(30))
+                    #expect(response.status == .ok)
+                    var iterator = response.body.makeAsyncIterator()
+                    let first = try await iterator.next()
+                    #expect(first.map { String(buffer: $0).contains("message_start") } == true)
+                    // Leaving without reading the rest closes the connection.
+                }
+                let left = ContinuousClock.now
+                // At once: the connection's close is seen; the bound leaves room for a loaded machine.
+                #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(3)))
+                #expect(ContinuousClock.now - left < .seconds(3))
             }
-            let left = ContinuousClock.now
-            // At once: well within the time a token takes; the bound leaves room for a loaded machine.
-            #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(3)))
-            #expect(ContinuousClock.now - left < .seconds(3))
-            try await http.shutdown()
         }
     }
 }

@@ -16,19 +16,17 @@ struct ClientDisconnectTests {
         let simulator = SimulatorConfiguration(tokenInterval: .milliseconds(50), answerTokens: 400)
         try await LiveGateway.run(simulator: simulator) { gateway in
             let port = try #require(gateway.client.port)
-            let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-            do {
+            // Shutting the client down closes its connection mid-stream.
+            try await withHTTPClient { http in
                 var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
                 request.method = .POST
                 request.body = .bytes(ByteBuffer(string: #"{"model":"sim-chat","stream":true,"messages":[{"role":"user","content":"Talk"}]\#(extra)}"#))
-                let response = try await http.execute(request, timeout: .seconds(10))
+                let response = try await http.execute(request, timeout: .seconds(30))
                 #expect(response.status == .ok)
                 var iterator = response.body.makeAsyncIterator()
                 let first = try await iterator.next()
                 #expect(first != nil)
             }
-            // Leaving the scope drops the body: the connection is closed mid-stream.
-            try await http.shutdown()
             #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(3)))
             #expect(gateway.sim.recorder.requests(path: "/api/chat").count == 1)
         }
@@ -45,20 +43,18 @@ struct AbandonedStreamAccountingTests {
         let simulator = SimulatorConfiguration(tokenInterval: .milliseconds(30), answerTokens: 200)
         try await LiveGateway.run(simulator: simulator, { $0.dataDirectory = dataDirectory }) { gateway in
             let port = try #require(gateway.client.port)
-            let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-            do {
+            try await withHTTPClient { http in
                 var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/chat/completions")
                 request.method = .POST
                 request.headers.add(name: "Authorization", value: "Bearer \(issued.secret.value)")
                 request.body = .bytes(ByteBuffer(string: #"{"model":"sim-chat","stream":true,"messages":[{"role":"user","content":"Talk"}]}"#))
-                let response = try await http.execute(request, timeout: .seconds(10))
+                let response = try await http.execute(request, timeout: .seconds(30))
                 var iterator = response.body.makeAsyncIterator()
                 var received = 0
                 while received < 5, let chunk = try await iterator.next() {
                     received += String(buffer: chunk).components(separatedBy: "data: ").count - 1
                 }
             }
-            try await http.shutdown()
             #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(3)))
             var used = 0
             for _ in 0..<40 {

@@ -327,17 +327,16 @@ struct OpenAICompletionsLiveTests {
         let simulator = SimulatorConfiguration(tokenInterval: .milliseconds(50), answerTokens: 400)
         try await LiveGateway.run(simulator: simulator) { gateway in
             let port = try #require(gateway.client.port)
-            let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
-            do {
+            // Shutting the client down closes its connection mid-stream.
+            try await withHTTPClient { http in
                 var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v1/completions")
                 request.method = .POST
                 request.body = .bytes(ByteBuffer(string: completion("sim-chat", #"["Talk","More"]"#, stream: true)))
-                let response = try await http.execute(request, timeout: .seconds(10))
+                let response = try await http.execute(request, timeout: .seconds(30))
                 #expect(response.status == .ok)
                 var iterator = response.body.makeAsyncIterator()
                 #expect(try await iterator.next() != nil)
             }
-            try await http.shutdown()
             #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(3)))
             // The second prompt is never sent.
             #expect(gateway.sim.recorder.requests(path: "/api/generate").count == 1)

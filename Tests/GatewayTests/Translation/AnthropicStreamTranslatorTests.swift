@@ -136,6 +136,22 @@ struct AnthropicStreamTranslatorTests {
         #expect(events.contains(.contentBlockDelta(index: 4, delta: .inputJSON("{}"))))
     }
 
+    /// A tool call's input that does not parse keeps its text rather than becoming `{}`: a tool run
+    /// with no arguments would fail silently.
+    @Test func unparseableToolInputKeepsItsText() throws {
+        let start = AnthropicStreamEvent.messageStart(AnthropicMessageResponse(id: "msg_x", model: "m"))
+        func input(_ pieces: [String]) throws -> [String: JSONValue]? {
+            let events: [AnthropicStreamEvent] =
+                [start, .contentBlockStart(index: 0, block: .toolUse(id: "toolu_1", name: "f", input: [:]))]
+                + pieces.map { .contentBlockDelta(index: 0, delta: .inputJSON($0)) } + [.contentBlockStop(index: 0)]
+            guard case .toolUse(_, _, let input) = try accumulate(events).content.first else { return nil }
+            return input
+        }
+        #expect(try input([#"{"city":"#, #""Paris","n":1}"#]) == ["city": "Paris", "n": 1])
+        #expect(try input([#"{"city": Paris"#]) == ["_raw": #"{"city": Paris"#])
+        #expect(try input(["[1,2]"]) == ["_raw": "[1,2]"])
+    }
+
     @Test func toolCallsOnTheDoneLine() throws {
         let events = run([line(content: "Calling."), line(calls: [call("f")], done: true, reason: "stop")], style: style())
         checkAnthropicGrammar(events)
@@ -249,7 +265,7 @@ struct AnthropicStreamTranslatorTests {
     }
 
     @Test func wireFormatOfEvents() throws {
-        let encoded = String(buffer: AnthropicStreamRelay.encode([
+        let encoded = String(buffer: AnthropicStreamAdapter.encode([
             .contentBlockStart(index: 0, block: .toolUse(id: "toolu_1", name: "f", input: [:])),
             .contentBlockDelta(index: 0, delta: .inputJSON("{}")),
             .messageDelta(stopReason: "end_turn", stopSequence: nil, usage: AnthropicDeltaUsage(outputTokens: 3)),
@@ -295,10 +311,10 @@ struct AnthropicStreamTranslatorTests {
         for piece in pieces {
             lines.append(piece)
             while let line = lines.nextLine() {
-                events += try AnthropicStreamRelay.translate(line, translator: &translator)
+                events += try AnthropicStreamAdapter.translate(line, translator: &translator)
             }
         }
-        if let line = lines.finish() { events += try AnthropicStreamRelay.translate(line, translator: &translator) }
+        if let line = lines.finish() { events += try AnthropicStreamAdapter.translate(line, translator: &translator) }
         return events
     }
 

@@ -1,0 +1,146 @@
+import AsyncHTTPClient
+import Foundation
+import GatewayAPI
+import NIOCore
+
+/// One line of Ollama's NDJSON stream, decoded.
+protocol OllamaStreamLine: Sendable {
+    /// Decodes a line; an `{"error"}` line is Ollama failing the stream and is thrown, whatever else it carries.
+    static func decode(_ line: ByteBuffer) throws(GatewayError) -> Self
+    /// Ollama's last line (`done: true`).
+    var isLast: Bool { get }
+}
+
+extension OllamaChatChunk: OllamaStreamLine {
+    static func decode(_ line: ByteBuffer) throws(GatewayError) -> OllamaChatChunk {
+        try OllamaClient.decodeLine(line, as: OllamaChatChunk.self, error: \.error)
+    }
+
+    var isLast: Bool { done }
+}
+
+extension OllamaGenerateChunk: OllamaStreamLine {
+    static func decode(_ line: ByteBuffer) throws(GatewayError) -> OllamaGenerateChunk {
+        try OllamaClient.decodeLine(line, as: OllamaGenerateChunk.self, error: \.error)
+    }
+
+    var isLast: Bool { done }
+}
+
+/// A line as the native API relays it: the bytes as Ollama sent them, and their JSON object.
+struct OllamaRawLine: OllamaStreamLine {
+    var raw: ByteBuffer
+    var object: [String: JSONValue]
+
+    static func decode(_ line: ByteBuffer) throws(GatewayError) -> OllamaRawLine {
+        guard case .object(let object)? = try? JSONWire.value(from: line) else {
+            throw GatewayError(.upstreamError, "Ollama sent a line the gateway cannot read.", code: "upstream_invalid")
+        }
+        if let message = object["error"]?.stringValue {
+            throw GatewayError(.upstreamError, message, code: "upstream_error")
+        }
+        return OllamaRawLine(raw: line, object: object)
+    }
+
+    var isLast: Bool { object["done"]?.boolValue == true }
+}
+
+/// Ollama's streamed answer, decoded: each element is the lines of one read from the connection (at
+/// least one). Ollama under load (and the simulator) sends many lines per read; handing them on
+/// together lets the relay write them together. Ends after the last line; a body that ends before
+/// it, an error line and a transport failure are thrown as `GatewayError`s — after the lines that
+/// came before them. Dropping the iterator (or cancelling the task reading it) cancels the request.
+struct OllamaLineStream<Line: OllamaStreamLine>: AsyncSequence, Sendable {
+    typealias Element = [Line]
+    let body: HTTPClientResponse.Body
+    let client: OllamaClient
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var body: HTTPClientResponse.Body.AsyncIterator
+        let client: OllamaClient
+        var lines = NDJSONLineSplitter()
+        var bodyEnded = false
+        var finished = false
+        var pending: GatewayError?
+
+        mutating func next() async throws -> [Line]? {
+            if finished { return nil }
+            if let pending {
+                finished = true
+                throw pending
+            }
+            while true {
+                var buffer: ByteBuffer?
+                if !bodyEnded {
+                    do {
+                        buffer = try await body.next()
+                    } catch {
+                        finished = true
+                        throw client.translate(error)
+                    }
+                    if let buffer { lines.append(buffer) } else { bodyEnded = true }
+                }
+                var batch: [Line] = []
+                while let line = lines.nextLine() ?? (bodyEnded ? lines.finish() : nil) {
+                    do throws(GatewayError) {
+                        let decoded = try Line.decode(line)
+                        batch.append(decoded)
+                        if decoded.isLast {
+                            finished = true
+                            break
+                        }
+                    } catch {
+                        pending = error
+                        break
+                    }
+                }
+                if !batch.isEmpty { return batch }
+                if let pending {
+                    finished = true
+                    throw pending
+                }
+                if bodyEnded {
+                    finished = true
+                    throw GatewayError(.upstreamError, "Ollama ended the stream before it was done.", code: "upstream_incomplete")
+                }
+            }
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(body: body.makeAsyncIterator(), client: client)
+    }
+}
+
+extension OllamaClient {
+    /// Decodes one line of a stream; an `{"error"}` line ends the stream, whatever else it carries.
+    static func decodeLine<Line: Decodable>(_ line: ByteBuffer, as type: Line.Type, error: KeyPath<Line, String?>)
+        throws(GatewayError) -> Line
+    {
+        let decoded: Line
+        do {
+            // Chat lines, one per streamed token, take the direct reader; it leaves anything unusual to JSONDecoder.
+            if Line.self == OllamaChatChunk.self, let chunk = OllamaChatChunkDecoder.decode(line) {
+                decoded = chunk as! Line
+            } else {
+                decoded = try JSONWire.decode(type, from: line)
+            }
+        } catch {
+            throw GatewayError(.upstreamError, "Ollama sent a line the gateway cannot read.", code: "upstream_invalid")
+        }
+        if let message = decoded[keyPath: error] {
+            throw GatewayError(.upstreamError, message, code: "upstream_error")
+        }
+        return decoded
+    }
+
+    /// A streamed request's lines, once Ollama has answered with a success status (which must happen
+    /// by `deadline`; the body is the relay's to time).
+    func streamLines<Line: OllamaStreamLine>(
+        _ path: String, body: ByteBuffer, as: Line.Type, deadline: NIODeadline, model: String? = nil,
+        conversation: () -> UInt64? = { nil }
+    ) async throws -> OllamaLineStream<Line> {
+        let response = try await send(.POST, path, body: body, deadline: deadline, model: model, conversation: conversation)
+        return OllamaLineStream(body: response.body, client: self)
+    }
+}
