@@ -131,9 +131,10 @@ struct EndpointTests {
             #expect(loads.sorted() == [40_000, 400_000_000], "\(loads)")
             let durations = answers.compactMap { $0.json?["total_duration"]?.intValue }
             #expect(durations.count == 2 && durations.allSatisfy { $0 >= 350_000_000 }, "\(durations)")
-            let warm = try await clock.measure { answers = [try await http.post("/api/chat", json: body)] }
-            #expect(warm < .milliseconds(350))
-            #expect(answers[0].json?["load_duration"]?.intValue == 40_000)
+            // Warm: no wait inside the simulator (its own clock, so a busy machine does not count).
+            let warm = try await http.post("/api/chat", json: body).json
+            #expect(warm?["load_duration"]?.intValue == 40_000)
+            #expect((warm?["total_duration"]?.intValue ?? .max) < 300_000_000)
             let embed = try await clock.measure {
                 _ = try await http.post("/api/embed", json: ["model": "sim-embed", "input": "x"])
             }

@@ -106,24 +106,10 @@ extension AdminController {
                 }
                 backend.authHeader = header
             }
-            switch priority {
-            case .absent: break
-            case .null: throw .invalid("'priority' must not be null.")
-            case .value(let value):
-                guard Backend.priorityRange.contains(value) else {
-                    throw .invalid("'priority' must be from \(Backend.priorityRange.lowerBound) to \(Backend.priorityRange.upperBound) (lower is preferred).")
-                }
+            if let value = try Self.ranged(priority, "priority", Backend.priorityRange, note: " (lower is preferred)") {
                 backend.priority = value
             }
-            switch weight {
-            case .absent: break
-            case .null: throw .invalid("'weight' must not be null.")
-            case .value(let value):
-                guard Backend.weightRange.contains(value) else {
-                    throw .invalid("'weight' must be from \(Backend.weightRange.lowerBound) to \(Backend.weightRange.upperBound).")
-                }
-                backend.weight = value
-            }
+            if let value = try Self.ranged(weight, "weight", Backend.weightRange) { backend.weight = value }
             switch enabled {
             case .absent: break
             case .null: throw .invalid("'enabled' must not be null.")
@@ -138,6 +124,21 @@ extension AdminController {
                     throw .invalid("'models' must be at most 1000 non-empty model names.")
                 }
                 backend.models = cleaned
+            }
+        }
+
+        /// A number field's new value, if it was given, checked against its range.
+        static func ranged(
+            _ field: PatchField<Int>, _ name: String, _ range: ClosedRange<Int>, note: String = ""
+        ) throws(AdminAPIError) -> Int? {
+            switch field {
+            case .absent: return nil
+            case .null: throw .invalid("'\(name)' must not be null.")
+            case .value(let value):
+                guard range.contains(value) else {
+                    throw .invalid("'\(name)' must be from \(range.lowerBound) to \(range.upperBound)\(note).")
+                }
+                return value
             }
         }
 

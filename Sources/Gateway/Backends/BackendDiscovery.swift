@@ -66,32 +66,9 @@ extension BackendPool {
     /// backend answered, with the last failure.
     func readTags() async throws -> OllamaTagsResponse {
         let targets = enabledTargets()
-        let none = Optional<OllamaShowRequest>.none
-        var lists: [String: OllamaTagsResponse] = [:]
-        var lastError: (any Error)?
-        await withTaskGroup(of: (String, Result<OllamaTagsResponse, any Error>).self) { group in
-            for target in targets {
-                group.addTask {
-                    do {
-                        let tags = try await target.client.exchange(
-                            .GET, "/api/tags", body: none, as: OllamaTagsResponse.self, deadline: .now() + .seconds(10))
-                        return (target.name, .success(tags))
-                    } catch {
-                        return (target.name, .failure(error))
-                    }
-                }
-            }
-            for await (name, result) in group {
-                switch result {
-                case .success(let tags):
-                    lists[name] = tags
-                    discovered(name, version: nil, tags: tags, running: nil)
-                case .failure(let error):
-                    lastError = error
-                }
-            }
+        let lists = try await askAll(targets, "/api/tags", as: OllamaTagsResponse.self) { name, tags in
+            self.discovered(name, version: nil, tags: tags, running: nil)
         }
-        guard !lists.isEmpty else { throw lastError ?? OllamaClient.noBackend(for: nil, lastFailure: nil) }
         var seen = Set<String>()
         var merged: [OllamaModelSummary] = []
         for target in targets {
@@ -106,16 +83,27 @@ extension BackendPool {
     /// backend: each holds its own memory); what each said is remembered for routing.
     func readRunning() async throws -> OllamaPsResponse {
         let targets = enabledTargets()
+        let lists = try await askAll(targets, "/api/ps", as: OllamaPsResponse.self) { name, running in
+            self.discovered(name, version: nil, tags: nil, running: running)
+        }
+        return OllamaPsResponse(models: targets.flatMap { lists[$0.name]?.models ?? [] })
+    }
+
+    /// Sends `GET path` to every target at once; the answers by backend name (each handed to `answered`
+    /// as it comes). Fails only when none answered, with the last failure.
+    private func askAll<Answer: Decodable & Sendable>(
+        _ targets: [Target], _ path: String, as: Answer.Type, answered: (String, Answer) -> Void
+    ) async throws -> [String: Answer] {
         let none = Optional<OllamaShowRequest>.none
-        var lists: [String: OllamaPsResponse] = [:]
+        var answers: [String: Answer] = [:]
         var lastError: (any Error)?
-        await withTaskGroup(of: (String, Result<OllamaPsResponse, any Error>).self) { group in
+        await withTaskGroup(of: (String, Result<Answer, any Error>).self) { group in
             for target in targets {
                 group.addTask {
                     do {
-                        let running = try await target.client.exchange(
-                            .GET, "/api/ps", body: none, as: OllamaPsResponse.self, deadline: .now() + .seconds(10))
-                        return (target.name, .success(running))
+                        let answer = try await target.client.exchange(
+                            .GET, path, body: none, as: Answer.self, deadline: .now() + .seconds(10))
+                        return (target.name, .success(answer))
                     } catch {
                         return (target.name, .failure(error))
                     }
@@ -123,16 +111,16 @@ extension BackendPool {
             }
             for await (name, result) in group {
                 switch result {
-                case .success(let running):
-                    lists[name] = running
-                    discovered(name, version: nil, tags: nil, running: running)
+                case .success(let answer):
+                    answers[name] = answer
+                    answered(name, answer)
                 case .failure(let error):
                     lastError = error
                 }
             }
         }
-        guard !lists.isEmpty else { throw lastError ?? OllamaClient.noBackend(for: nil, lastFailure: nil) }
-        return OllamaPsResponse(models: targets.flatMap { lists[$0.name]?.models ?? [] })
+        guard !answers.isEmpty else { throw lastError ?? OllamaClient.noBackend(for: nil, lastFailure: nil) }
+        return answers
     }
 }
 

@@ -146,14 +146,11 @@ extension GatewayConfiguration {
         streamIdleTimeout = try reader.milliseconds("STREAM_IDLE_TIMEOUT_MS", default: 120_000)
         streamPingInterval = try reader.milliseconds("STREAM_PING_INTERVAL_MS", default: 10_000)
         upstreamConnectTimeout = try reader.milliseconds("UPSTREAM_CONNECT_TIMEOUT_MS", default: 5_000)
-        if let header = reader.string("OLLAMA_AUTH_HEADER", isSecret: true) {
-            guard let colon = header.firstIndex(of: ":") else {
+        if let line = reader.string("OLLAMA_AUTH_HEADER", isSecret: true) {
+            guard let header = BackendHeader(line: line) else {
                 throw ConfigurationError("OLLAMA_AUTH_HEADER must look like 'Name: value'")
             }
-            ollamaAuthHeader = (
-                String(header[..<colon]).trimmingCharacters(in: .whitespaces),
-                String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
-            )
+            ollamaAuthHeader = (header.name, header.value)
         }
         modelRefreshInterval = try reader.seconds("MODEL_REFRESH_INTERVAL_S", default: 60)
         let format = reader.string("REASONING_FORMAT", default: reasoningFormat.rawValue)
