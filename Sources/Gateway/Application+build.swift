@@ -37,12 +37,17 @@ public func buildApplication(
     // A refused connection fails the request at once: by default the client retries with backoff
     // until the connect timeout, and a client waits that long for an Ollama that is not running.
     httpConfiguration.connectionPool.retryConnectionEstablishment = false
-    // The gateway exports no traces: without a tracer the client skips a span per upstream request.
+    // The client's own spans end at the response head and carry no trace context to Ollama: the
+    // gateway makes its own (see RequestTracing), and the client skips a span per request.
     httpConfiguration.tracing.tracer = nil
     let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: httpConfiguration)
     let runtime = RuntimeSettings(configuration: configuration)
-    let pool = makeBackendPool(configuration: configuration, http: http, runtime: runtime, logger: logger)
-    var upstream = OllamaClient(http: http, runtime: runtime, authHeader: configuration.ollamaAuthHeader, logger: logger)
+    // The gateway's own spans, with GenAI attributes, only when an OTLP endpoint is configured.
+    let exporter = configuration.tracing.map { OTLPExporter(configuration: $0, http: http, logger: logger) }
+    let tracer = exporter.map { OTLPTracer(exporter: $0) }
+    let pool = makeBackendPool(configuration: configuration, http: http, runtime: runtime, tracer: tracer, logger: logger)
+    var upstream = OllamaClient(
+        http: http, runtime: runtime, authHeader: configuration.ollamaAuthHeader, logger: logger, tracer: tracer)
     upstream.pool = pool
 
     let storeConfiguration = try StoreConfiguration(
@@ -81,7 +86,8 @@ public func buildApplication(
         images: ImageFetcher(policy: configuration.imageFetch, logger: logger),
         settings: ChatSettings(configuration: configuration, runtime: runtime), runtime: runtime,
         access: APIAccess(
-            authenticator: authenticator, limiter: limiter, sink: usage, requireKey: configuration.requireAPIKey),
+            authenticator: authenticator, limiter: limiter, sink: usage, requireKey: configuration.requireAPIKey,
+            tracer: tracer),
         usage: usage, metrics: metrics,
         drain: ShutdownDrain(timeout: configuration.server.shutdownDrainTimeout, logger: logger), logger: logger)
     let limits = configuration.server
@@ -95,8 +101,8 @@ public func buildApplication(
             availableConnectionsDelegate: MaximumAvailableConnections(
                 connectionCap(limits.maxConnections, logger: logger), logger: logger)),
         // A graceful shutdown stops the server first (draining its requests), then these services in
-        // reverse order: the usage recorder flushes while the database is still open, and the
-        // database and the HTTP client close last.
+        // reverse order: the trace exporter sends its last spans and the usage recorder flushes while
+        // the HTTP client and the database are still open; the database and the HTTP client close last.
         services: extraServices + [
             CloseOnShutdownService(name: "database") {
                 await usage.waitUntilStopped()
@@ -111,7 +117,7 @@ public func buildApplication(
                 throttle: LoginThrottle(attempts: store.loginAttempts, configuration: configuration.admin),
                 interval: .seconds(30), logger: logger),
             usage,
-        ],
+        ] + (exporter.map { [$0] } ?? []),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }

@@ -9,12 +9,15 @@ public struct RecordedRequest: Sendable, Hashable {
     /// The body as it arrived.
     public let rawBody: [UInt8]
     public let time: Date
+    /// The W3C `traceparent` header, when the caller sent one (a traced gateway does).
+    public let traceparent: String?
 
-    public init(method: String, path: String, rawBody: [UInt8], time: Date) {
+    public init(method: String, path: String, rawBody: [UInt8], time: Date, traceparent: String? = nil) {
         self.method = method
         self.path = path
         self.rawBody = rawBody
         self.time = time
+        self.traceparent = traceparent
     }
 
     /// The body parsed as JSON; nil when empty or not JSON. Parsed on access so recording stays cheap under load.

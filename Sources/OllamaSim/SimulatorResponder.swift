@@ -1,5 +1,6 @@
 import Foundation
 import GatewayAPI
+import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -32,6 +33,9 @@ struct SimulatorResponder: HTTPResponder {
         "/api/embeddings": [.post], "/sim/faults": [.get, .post], "/sim/requests": [.get], "/sim/reset": [.post],
     ]
 
+    /// Recorded with each request, so tests can see the trace context a traced gateway sends.
+    private static let traceparent = HTTPField.Name("traceparent")!
+
     func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path
         let method = request.method
@@ -54,7 +58,9 @@ struct SimulatorResponder: HTTPResponder {
             body = []
         }
         if !path.hasPrefix("/sim/") {
-            engine.recorder.record(RecordedRequest(method: method.rawValue, path: path, rawBody: body, time: Date()))
+            engine.recorder.record(RecordedRequest(
+                method: method.rawValue, path: path, rawBody: body, time: Date(),
+                traceparent: request.headers[Self.traceparent]))
         }
         let probe = context.connection
         var response: Response
@@ -81,7 +87,9 @@ struct SimulatorResponder: HTTPResponder {
     }
 
     private func record(_ request: Request, path: String, body: [UInt8]) async {
-        engine.recorder.record(RecordedRequest(method: request.method.rawValue, path: path, rawBody: body, time: Date()))
+        engine.recorder.record(RecordedRequest(
+            method: request.method.rawValue, path: path, rawBody: body, time: Date(),
+            traceparent: request.headers[Self.traceparent]))
     }
 }
 
@@ -162,6 +170,7 @@ enum SimulatorControl {
             [
                 "method": .string(request.method), "path": .string(request.path),
                 "body": request.body ?? .null, "time": .string(Timestamp.format(request.time)),
+                "traceparent": request.traceparent.map { .string($0) } ?? .null,
             ]
         }
         var writer = JSONLineWriter()

@@ -7,9 +7,21 @@ struct OllamaGateway: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ollama-gateway",
         abstract: "OpenAI- and Anthropic-compatible gateway in front of Ollama, with API keys and usage accounting.",
-        subcommands: [Serve.self, KeysCommand.self, AdminCommand.self],
+        version: GatewayVersion.current,
+        subcommands: [
+            Serve.self, KeysCommand.self, AdminCommand.self, BackupCommand.self, RestoreCommand.self, VersionCommand.self,
+        ],
         defaultSubcommand: Serve.self
     )
+}
+
+/// `ollama-gateway version`: the same line as `--version`, for those who type it as a command.
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version.")
+
+    func run() {
+        print(GatewayVersion.current)
+    }
 }
 
 /// `ollama-gateway serve`: every option is also an environment variable and a `.env` entry
@@ -26,7 +38,7 @@ struct Serve: AsyncParsableCommand {
 
     /// Environment names of the settings that have no flag of their own, for `--help`.
     static let settingsWithoutFlag: [String] = {
-        let flags: Set = ["HOST", "PORT", "OLLAMA_URL", "DATA_DIR", "DEMO", "REASONING_FORMAT", "LOG_LEVEL"]
+        let flags: Set = ["HOST", "PORT", "OLLAMA_URL", "DATA_DIR", "DEMO", "REASONING_FORMAT", "LOG_LEVEL", "LOG_FORMAT"]
         return GatewayConfiguration.environmentNames.filter { !flags.contains($0) }
     }()
 
@@ -57,6 +69,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (LOG_LEVEL, default info).")
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: "text, or json for one JSON object a line (LOG_FORMAT, default text).")
+    var logFormat: String?
+
     func run() async throws {
         var overrides: [String: String] = [:]
         overrides["HOST"] = host
@@ -66,6 +81,7 @@ struct Serve: AsyncParsableCommand {
         overrides["DATA_DIR"] = dataDir
         overrides["REASONING_FORMAT"] = reasoningFormat
         overrides["LOG_LEVEL"] = logLevel
+        overrides["LOG_FORMAT"] = logFormat
         if demo { overrides["DEMO"] = "true" }
         let configuration = try await GatewayConfiguration.load(overrides: overrides, flags: Self.flags)
         try await GatewayRunner.run(configuration)
@@ -75,5 +91,6 @@ struct Serve: AsyncParsableCommand {
     static let flags = [
         "HOST": "--host", "PORT": "--port", "OLLAMA_URL": "--ollama-url", "DATA_DIR": "--data-dir",
         "REASONING_FORMAT": "--reasoning-format", "LOG_LEVEL": "--log-level", "DEMO": "--demo",
+        "LOG_FORMAT": "--log-format",
     ]
 }

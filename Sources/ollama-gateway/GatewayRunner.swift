@@ -14,6 +14,9 @@ enum GatewayRunner {
         // another thread at every step (the largest share of the gateway's CPU per request before).
         // Blocking work (bcrypt, SQLite, DNS) already runs on NIO's thread pool, never on a loop.
         NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        // Process-wide, so that every logger (the libraries' too) writes in the chosen format.
+        let format = configuration.logFormat
+        LoggingSystem.bootstrap { label in format.makeHandler(label: label) }
         var logger = Logger(label: "ollama-gateway")
         logger.logLevel = configuration.logLevel
         // Before anything is opened: a taken port is said in plain words, and nothing is left half started.
@@ -34,8 +37,10 @@ enum GatewayRunner {
         let app = try await buildApplication(
             configuration: configuration, logger: logger, extraServices: extraServices,
             onServerRunning: { port in
-                // Scripts read the port from this line (useful with --port 0).
-                FileHandle.standardOutput.write(Data("ollama-gateway listening on http://\(host):\(port)\n".utf8))
+                // Scripts read the port from this line (useful with --port 0); with LOG_FORMAT=json it
+                // is a JSON record too, so that all the process writes is one JSON object a line.
+                let line = format.announcement("ollama-gateway listening on http://\(host):\(port)", label: "ollama-gateway")
+                FileHandle.standardOutput.write(Data(line.utf8))
             })
         // A last resort behind the drain deadline: a client that stopped reading can hold its stream's
         // final write forever; the process must still exit.

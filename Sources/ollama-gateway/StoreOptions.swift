@@ -13,15 +13,10 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens the database, runs `body`, and closes the database whatever happens.
     func withStore<Result>(_ body: (GatewayStore, GatewayConfiguration) async throws -> Result) async throws -> Result {
-        var overrides: [String: String] = [:]
-        overrides["DATA_DIR"] = dataDir
-        let configuration = try await GatewayConfiguration.load(overrides: overrides)
-        // Diagnostics go to stderr: stdout carries what scripts read (a new key on the last line).
-        var logger = Logger(label: "ollama-gateway") { StreamLogHandler.standardError(label: $0) }
-        logger.logLevel = .warning
+        let configuration = try await configuration()
         let database = try await GatewayDatabase.open(
             StoreConfiguration(dataDirectory: configuration.dataDirectory, databaseURL: configuration.databaseURL),
-            logger: logger)
+            logger: Self.logger)
         let store = GatewayStore(
             database: database, passwordHasher: PasswordHasher(cost: configuration.admin.passwordHashCost),
             sessionPolicy: configuration.admin.sessionPolicy)
@@ -38,6 +33,20 @@ struct StoreOptions: ParsableArguments {
 }
 
 extension StoreOptions {
+    /// The gateway's settings with this command's `--data-dir`.
+    func configuration() async throws -> GatewayConfiguration {
+        var overrides: [String: String] = [:]
+        overrides["DATA_DIR"] = dataDir
+        return try await GatewayConfiguration.load(overrides: overrides)
+    }
+
+    /// Diagnostics go to stderr: stdout carries what scripts read (a new key on the last line).
+    static let logger: Logger = {
+        var logger = Logger(label: "ollama-gateway") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .warning
+        return logger
+    }()
+
     /// Store errors as a person at a terminal should read them.
     static func readable(_ error: any Error) -> any Error {
         switch error {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Tracing
 
 /// Guards an API surface: checks the API key, admits the request under the key's limits, and opens
 /// the request's ticket, which accounts for it when it ends. Failures are thrown, to be rendered in
@@ -18,14 +19,31 @@ public struct APIAccessMiddleware: RouterMiddleware {
         async throws -> Response
     {
         var context = context
+        let endpoint = context.endpointPath ?? request.uri.path
+        let span = access.tracer.map {
+            RequestTracing.startRequestSpan(tracer: $0, method: request.method.rawValue, endpoint: endpoint, headers: request.headers)
+        }
         // Every request is accounted, refused ones included.
         let ticket = RequestTicket(
             event: UsageEvent(
-                requestID: context.id, time: Date(), endpoint: context.endpointPath ?? request.uri.path, streamed: false, status: 0,
+                requestID: context.id, time: Date(), endpoint: endpoint, streamed: false, status: 0,
                 promptTokens: 0, completionTokens: 0, cancelled: false, latency: .zero,
                 clientAddress: context.remoteAddress, userAgent: request.headers[.userAgent]),
-            sink: access.sink, access: access)
+            sink: access.sink, access: access, span: span)
         context.ticket = ticket
+        guard let span else { return try await admit(request, context: context, ticket: ticket, next: next) }
+        // The request's span is the current one while it is handled: the calls to Ollama become its children.
+        var traced = span.context
+        traced.requestSpan = span
+        return try await ServiceContext.withValue(traced) {
+            try await admit(request, context: context, ticket: ticket, next: next)
+        }
+    }
+
+    private func admit(
+        _ request: Request, context: Context, ticket: RequestTicket, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
         do {
             let key = try await access.authenticate(request.headers)
             var admission: KeyLimiter.Admission?
@@ -59,12 +77,18 @@ public struct APIAccess: Sendable {
     /// When false, requests without a valid key are served anonymously (a valid key is still
     /// accounted and limited as usual).
     public let requireKey: Bool
+    /// Traces requests when OpenTelemetry export is configured; nil (no cost) otherwise.
+    public let tracer: OTLPTracer?
 
-    public init(authenticator: APIKeyAuthenticator, limiter: KeyLimiter, sink: any UsageSink, requireKey: Bool) {
+    public init(
+        authenticator: APIKeyAuthenticator, limiter: KeyLimiter, sink: any UsageSink, requireKey: Bool,
+        tracer: OTLPTracer? = nil
+    ) {
         self.authenticator = authenticator
         self.limiter = limiter
         self.sink = sink
         self.requireKey = requireKey
+        self.tracer = tracer
     }
 
     func authenticate(_ headers: HTTPFields) async throws(GatewayError) -> AuthenticatedKey? {

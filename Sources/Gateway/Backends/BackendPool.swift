@@ -345,7 +345,9 @@ public struct BackendStatus: Sendable {
 /// The pool of the backends the configuration lists (one, at `ollamaURL`, when it lists none). The
 /// first follows `RuntimeSettings.ollamaURL`, which the admin API's `ollama_url` changes, as the only
 /// Ollama did before there could be several.
-func makeBackendPool(configuration: GatewayConfiguration, http: HTTPClient, runtime: RuntimeSettings, logger: Logger) -> BackendPool {
+func makeBackendPool(
+    configuration: GatewayConfiguration, http: HTTPClient, runtime: RuntimeSettings, tracer: OTLPTracer?, logger: Logger
+) -> BackendPool {
     let backends =
         configuration.backends.isEmpty
         ? [
@@ -362,7 +364,7 @@ func makeBackendPool(configuration: GatewayConfiguration, http: HTTPClient, runt
         makeClient: { backend in
             OllamaClient(
                 http: http, runtime: runtime, authHeader: backend.authHeader.map { ($0.name, $0.value) },
-                logger: logger.with(backend: backend.name),
+                logger: logger.with(backend: backend.name), tracer: tracer,
                 backendURL: follows(backend) ? nil : backend.url)
         })
 }

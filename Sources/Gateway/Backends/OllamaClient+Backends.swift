@@ -14,7 +14,7 @@ extension OllamaClient {
     func routedSend(
         pool: BackendPool, _ method: HTTPMethod, _ path: String, body: ByteBuffer?, deadline: NIODeadline,
         model: String?, conversation: () -> UInt64?
-    ) async throws -> HTTPClientResponse {
+    ) async throws -> (response: HTTPClientResponse, span: OTLPSpan?) {
         let routing = RequestRouting.current
         let targets: [BackendPool.Target]
         var session: UInt64?
@@ -40,7 +40,7 @@ extension OllamaClient {
                 target.name == targets.last?.name ? deadline : min(deadline, .now() + TimeAmount(pool.tuning.firstByteTimeout))
             pool.started(target.name)
             do {
-                let response = try await target.client.sendDirect(method, path, body: body, deadline: attemptDeadline)
+                let answered = try await target.client.sendTraced(method, path, body: body, deadline: attemptDeadline)
                 pool.succeeded(target.name)
                 if let model { pool.noteLoaded(model, on: target.name) }
                 if let session { pool.remember(session: session, servedBy: target.name) }
@@ -49,7 +49,7 @@ extension OllamaClient {
                 } else {
                     pool.finished(target.name)
                 }
-                return response
+                return answered
             } catch {
                 pool.finished(target.name)
                 let verdict = Self.verdict(on: error)

@@ -76,6 +76,10 @@ public struct GatewayConfiguration: Sendable {
     /// Host names, connection timeouts and caps, the shutdown's drain deadline (see `ServerLimits`).
     public var server = ServerLimits()
     public var logLevel: Logger.Level = .info
+    /// Text lines for people, or one JSON object a line for log shippers.
+    public var logFormat: LogFormat = .text
+    /// OpenTelemetry traces, exported when `OTEL_EXPORTER_OTLP_ENDPOINT` is set; nil: no tracing at all.
+    public var tracing: TracingConfiguration?
 
     public init() {}
 }
@@ -104,7 +108,9 @@ extension GatewayConfiguration {
         "STREAM_IDLE_TIMEOUT_MS", "STREAM_PING_INTERVAL_MS", "UPSTREAM_CONNECT_TIMEOUT_MS", "OLLAMA_AUTH_HEADER",
         "REASONING_FORMAT", "ANTHROPIC_STRIP_BILLING_HEADER",
         "MODEL_REFRESH_INTERVAL_S", "IMAGE_FETCH_ALLOW_PRIVATE", "IMAGE_FETCH_MAX_BYTES", "IMAGE_FETCH_TIMEOUT_MS", "LOG_LEVEL",
-    ] + AdminConfiguration.environmentNames + ServerLimits.environmentNames + BackendTuning.environmentNames
+        "LOG_FORMAT",
+    ] + AdminConfiguration.environmentNames + ServerLimits.environmentNames + TracingConfiguration.environmentNames
+        + BackendTuning.environmentNames
 
     /// Reads the settings: values given as flags first, then the process environment, then `.env`.
     /// - Parameters:
@@ -172,6 +178,12 @@ extension GatewayConfiguration {
                 "\(reader.source("LOG_LEVEL")) must be one of trace, debug, info, notice, warning, error, critical, got '\(level)'")
         }
         self.logLevel = logLevel
+        let formatName = reader.string("LOG_FORMAT", default: logFormat.rawValue)
+        guard let logFormat = LogFormat(rawValue: formatName) else {
+            throw ConfigurationError("\(reader.source("LOG_FORMAT")) must be text or json, got '\(formatName)'")
+        }
+        self.logFormat = logFormat
+        tracing = try TracingConfiguration(reader: reader)
         do {
             backends = try Backend.parseList(ollamaURL, authHeader: ollamaAuthHeader.map { BackendHeader(name: $0.name, value: $0.value) })
         } catch {

@@ -10,11 +10,16 @@ struct StartupReport {
         async -> StartupReport
     {
         var report = StartupReport()
+        report.lines.append("ollama-gateway \(GatewayVersion.current)")
         report.lines.append("database: \(storeConfiguration.redactedDescription)")
         report.lines.append(
             configuration.demo
-                ? "ollama: the built-in simulator at \(configuration.ollamaURL) (demo mode)"
-                : "ollama: \(configuration.ollamaURL)")
+                ? "ollama: the built-in simulator at \(LogRedaction.url(configuration.ollamaURL)) (demo mode)"
+                : "ollama: \(LogRedaction.url(configuration.ollamaURL))")
+        if let tracing = configuration.tracing {
+            // The URL only: OTEL_EXPORTER_OTLP_HEADERS usually holds a vendor's token.
+            report.lines.append("traces: OTLP/HTTP JSON to \(LogRedaction.url(tracing.endpoint))")
+        }
         if let accounts = try? await store.adminAccounts.list(), accounts.contains(where: \.mustChangePassword) {
             report.lines.append(
                 "admin: the password is still the default (admin/admin); it must be changed before any admin action: "

@@ -14,7 +14,7 @@ struct ModelRefreshService: Service {
             do {
                 try await registry.refresh()
                 if failing != nil {
-                    logger.notice("Ollama answers again at \(registry.upstream.baseURL)")
+                    logger.notice("Ollama answers again at \(LogRedaction.url(registry.upstream.baseURL))")
                     failing = nil
                 }
             } catch {

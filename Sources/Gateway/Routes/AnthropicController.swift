@@ -161,6 +161,7 @@ public struct AnthropicController: Sendable {
             }
             let message = accumulator.message ?? AnthropicMessageResponse(id: style.id, model: style.model)
             context.ticket?.setTokens(prompt: message.usage.inputTokens, completion: message.usage.outputTokens)
+            context.ticket?.setFinishReason(message.stopReason)
             return Response(
                 status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: JSONWire.encode(message)))
         }

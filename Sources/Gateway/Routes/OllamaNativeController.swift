@@ -96,6 +96,7 @@ public struct OllamaNativeController: Sendable {
             }
             let line = try Self.object(from: answer)
             context.ticket?.setTokens(prompt: line["prompt_eval_count"]?.intValue ?? 0, completion: line["eval_count"]?.intValue ?? 0)
+            context.ticket?.setFinishReason(line["done_reason"]?.stringValue)
             return Self.json(rewrite.apply(to: line, raw: answer))
         }
 

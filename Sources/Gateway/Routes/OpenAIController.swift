@@ -53,6 +53,7 @@ public struct OpenAIController: Sendable {
                 try await model.namingNotFound { try await upstream.chat(plan.request) }
             }
             context.ticket?.setTokens(prompt: answer.metrics.promptEvalCount ?? 0, completion: answer.metrics.evalCount ?? 0)
+            context.ticket?.setFinishReason(answer.doneReason)
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: JSONWire.encode(OpenAIChatResponseTranslator.completion(from: answer, style: finalStyle))))

@@ -8,6 +8,7 @@ import NIOCore
 struct AnthropicStreamAdapter: StreamAdapter {
     var translator: AnthropicStreamTranslator
     private(set) var usage: (prompt: Int, completion: Int)?
+    private(set) var finishReason: String?
 
     init(style: AnthropicResponseStyle) {
         self.translator = AnthropicStreamTranslator(style: style)
@@ -29,7 +30,9 @@ struct AnthropicStreamAdapter: StreamAdapter {
         var produced = 0
         for event in events {
             switch event {
-            case .messageDelta(_, _, let counts): usage = (counts.inputTokens ?? 0, counts.outputTokens)
+            case .messageDelta(let stopReason, _, let counts):
+                usage = (counts.inputTokens ?? 0, counts.outputTokens)
+                finishReason = stopReason
             case .contentBlockDelta: produced += 1
             default: break
             }
@@ -75,6 +78,7 @@ struct AnthropicStreamAdapter: StreamAdapter {
 struct OllamaNativeStreamAdapter: StreamAdapter {
     let rewrite: OllamaNativeController.LineRewrite
     private(set) var usage: (prompt: Int, completion: Int)?
+    private(set) var finishReason: String?
 
     init(rewrite: OllamaNativeController.LineRewrite) {
         self.rewrite = rewrite
@@ -87,6 +91,7 @@ struct OllamaNativeStreamAdapter: StreamAdapter {
         let finished = line.isLast
         if finished {
             usage = (line.object["prompt_eval_count"]?.intValue ?? 0, line.object["eval_count"]?.intValue ?? 0)
+            finishReason = line.object["done_reason"]?.stringValue
         }
         var rewritten = rewrite.apply(to: line.object, raw: line.raw)
         output.writeBuffer(&rewritten)

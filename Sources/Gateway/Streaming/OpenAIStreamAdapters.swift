@@ -9,6 +9,7 @@ struct OpenAIChatStreamAdapter: StreamAdapter {
     /// `stream_options.include_usage`: a last chunk with the counts and no choices.
     let includeUsage: Bool
     private(set) var usage: (prompt: Int, completion: Int)?
+    private(set) var finishReason: String?
 
     init(translator: OpenAIChatStreamTranslator, includeUsage: Bool) {
         self.translator = translator
@@ -25,6 +26,7 @@ struct OpenAIChatStreamAdapter: StreamAdapter {
         }
         if chunk.done {
             usage = (chunk.metrics.promptEvalCount ?? 0, chunk.metrics.evalCount ?? 0)
+            finishReason = chunk.doneReason
             if includeUsage {
                 let usage = translator.usageChunk(chunk.metrics)
                 ServerSentEvents.appendData(to: &output) { $0.write(usage) }

@@ -33,11 +33,14 @@ protocol StreamAdapter: Sendable {
     func failure(_ error: GatewayError, into output: inout ByteBuffer)
     /// Ollama's token counts (prompt, completion), once known.
     var usage: (prompt: Int, completion: Int)? { get }
+    /// Why the model stopped, once known, for the request's trace.
+    var finishReason: String? { get }
 }
 
 extension StreamAdapter {
     mutating func opening(into output: inout ByteBuffer) {}
     var isComplete: Bool { false }
+    var finishReason: String? { nil }
 }
 
 /// SSE heartbeats and headers shared by the OpenAI-shaped surfaces.

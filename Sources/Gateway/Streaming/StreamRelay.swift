@@ -1,5 +1,6 @@
 import Hummingbird
 import NIOCore
+import Tracing
 
 /// How long a stream may take: the request's overall deadline, the silence allowed from Ollama once
 /// it has answered, and how often a silent stream sends its heartbeat.
@@ -61,8 +62,15 @@ struct StreamRelay<Adapter: StreamAdapter>: Sendable {
         _ open: @escaping @Sendable () async throws -> Upstream
     ) -> Response where Upstream.Element == [Adapter.Chunk] {
         let relay = self
+        // The body is written after the handler returned, outside the request's task-local trace
+        // context: it is carried over, so that Ollama's call made from here is the request's child.
+        guard let traced = ticket?.span != nil ? ServiceContext.current : nil else {
+            return Response.apiStream(headers: adapter.headers, ticket: ticket) { writer in
+                try await relay.run(open, writer: &writer)
+            }
+        }
         return Response.apiStream(headers: adapter.headers, ticket: ticket) { writer in
-            try await relay.run(open, writer: &writer)
+            try await ServiceContext.withValue(traced) { try await relay.run(open, writer: &writer) }
         }
     }
 
@@ -82,11 +90,13 @@ struct StreamRelay<Adapter: StreamAdapter>: Sendable {
             try await pump(open, adapter: &adapter, writer: &writer)
             adapter.closing(into: &output)
             if let usage = adapter.usage { ticket?.setTokens(prompt: usage.prompt, completion: usage.completion) }
+            ticket?.setFinishReason(adapter.finishReason)
             if output.readableBytes > 0 { try await writer.write(output) }
             ticket?.finish(status: 200)
         } catch let error as GatewayError {
             // After the first byte the status is sent: the failure travels as the last event.
             if let usage = adapter.usage { ticket?.setTokens(prompt: usage.prompt, completion: usage.completion) }
+            ticket?.setFinishReason(adapter.finishReason)
             ticket?.finish(status: 200, error: error)
             var failure = ByteBuffer()
             adapter.failure(error, into: &failure)

@@ -222,6 +222,20 @@ struct JSONBufferWriter {
         needsComma = false
     }
 
+    /// A member name known only at run time (log metadata, trace attributes), escaped as strings are.
+    mutating func key(_ name: String) {
+        if needsComma { buffer.writeInteger(UInt8(ascii: ",")) }
+        string(name)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        needsComma = false
+    }
+
+    /// A number or `true`/`false`, already in JSON's spelling (after `key`, or `separate` in an array).
+    mutating func literal(_ text: String) {
+        buffer.writeString(text)
+        needsComma = true
+    }
+
     mutating func field(_ name: StaticString, _ value: String) {
         key(name)
         string(value)

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Tracing
 
 /// Talks to one Ollama server. Every failure comes out as a `GatewayError` that says what happened
 /// upstream, so routes only have to render it.
@@ -13,6 +14,8 @@ public struct OllamaClient: Sendable {
     let runtime: RuntimeSettings
     let authHeader: (name: String, value: String)?
     let logger: Logger
+    /// Traces each call under its request's span, when tracing is on.
+    let tracer: OTLPTracer?
     /// The backend this client talks to; nil: the one `RuntimeSettings.ollamaURL` names.
     var backendURL: String?
     /// Routes requests between several backends (see `BackendPool`); nil on a client bound to one.
@@ -20,12 +23,13 @@ public struct OllamaClient: Sendable {
 
     public init(
         http: HTTPClient, runtime: RuntimeSettings, authHeader: (name: String, value: String)? = nil, logger: Logger,
-        backendURL: String? = nil
+        tracer: OTLPTracer? = nil, backendURL: String? = nil
     ) {
         self.http = http
         self.runtime = runtime
         self.authHeader = authHeader
         self.logger = logger
+        self.tracer = tracer
         self.backendURL = backendURL
     }
 
@@ -46,17 +50,33 @@ public struct OllamaClient: Sendable {
         _ method: HTTPMethod, _ path: String, body: ByteBuffer? = nil, deadline: NIODeadline = .now() + .seconds(600),
         model: String? = nil, conversation: () -> UInt64? = { nil }
     ) async throws -> HTTPClientResponse {
+        try await sendSpanned(method, path, body: body, deadline: deadline, model: model, conversation: conversation).response
+    }
+
+    /// `send`, and the call's trace span (see `sendTraced`).
+    func sendSpanned(
+        _ method: HTTPMethod, _ path: String, body: ByteBuffer?, deadline: NIODeadline, model: String?,
+        conversation: () -> UInt64?
+    ) async throws -> (response: HTTPClientResponse, span: OTLPSpan?) {
         if let pool {
             return try await routedSend(
                 pool: pool, method, path, body: body, deadline: deadline, model: model, conversation: conversation)
         }
-        return try await sendDirect(method, path, body: body, deadline: deadline)
+        return try await sendTraced(method, path, body: body, deadline: deadline)
     }
 
     /// Sends a request to this client's own backend.
     func sendDirect(
         _ method: HTTPMethod, _ path: String, body: ByteBuffer? = nil, deadline: NIODeadline = .now() + .seconds(600)
     ) async throws -> HTTPClientResponse {
+        try await sendTraced(method, path, body: body, deadline: deadline).response
+    }
+
+    /// `send`, and the call's trace span (nil when the request is not traced). The span ends with
+    /// the request's unless the caller ends it first (once it has read the whole answer).
+    func sendTraced(
+        _ method: HTTPMethod, _ path: String, body: ByteBuffer? = nil, deadline: NIODeadline = .now() + .seconds(600)
+    ) async throws -> (response: HTTPClientResponse, span: OTLPSpan?) {
         let baseURL = baseURL
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
@@ -65,16 +85,27 @@ public struct OllamaClient: Sendable {
             request.body = .bytes(body)
         }
         if let authHeader { request.headers.add(name: authHeader.name, value: authHeader.value) }
+        let span = RequestTracing.startUpstreamSpan(
+            tracer: tracer, method: method.rawValue, url: baseURL, path: path, headers: &request.headers)
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, deadline: deadline, logger: logger)
         } catch {
-            throw translate(error)
+            let translated = translate(error)
+            span?.recordError(translated)
+            span?.setStatus(SpanStatus(code: .error))
+            span?.end()
+            throw translated
         }
+        span?.attributes["http.response.status_code"] = Int64(response.status.code)
         guard response.status == .ok else {
-            throw await failure(of: response)
+            let failure = await failure(of: response)
+            span?.attributes["error.type"] = failure.kind.rawValue
+            span?.setStatus(SpanStatus(code: .error))
+            span?.end()
+            throw failure
         }
-        return response
+        return (response, span)
     }
 
     /// Sends a JSON request and decodes the JSON answer.
@@ -84,13 +115,16 @@ public struct OllamaClient: Sendable {
     ) async throws -> Answer {
         var encoded: ByteBuffer?
         if let body { encoded = try Self.encode(body) }
-        let response = try await send(method, path, body: encoded, deadline: deadline, model: model, conversation: conversation)
+        let (response, span) = try await sendSpanned(
+            method, path, body: encoded, deadline: deadline, model: model, conversation: conversation)
         let bytes: ByteBuffer
         do {
             bytes = try await response.body.collect(upTo: Self.maxAnswerBody)
         } catch {
+            span?.end()
             throw translate(error)
         }
+        span?.end()
         do {
             if Answer.self == OllamaChatChunk.self, let chunk = OllamaChatChunkDecoder.decode(bytes) {
                 return chunk as! Answer
@@ -99,7 +133,7 @@ public struct OllamaClient: Sendable {
         } catch {
             logger.warning(
                 "Ollama sent an answer the gateway cannot read",
-                metadata: ["ollama.url": "\(baseURL)", "ollama.path": "\(path)", "error": "\(error)"])
+                metadata: ["ollama.url": "\(LogRedaction.url(baseURL))", "ollama.path": "\(path)", "error": "\(error)"])
             throw GatewayError(.upstreamError, "Ollama sent an answer the gateway cannot read.", code: "upstream_invalid")
         }
     }
@@ -192,7 +226,7 @@ public struct OllamaClient: Sendable {
             logger.warning(
                 "Ollama answered with an error",
                 metadata: [
-                    "ollama.url": "\(baseURL)", "http.status": "\(response.status.code)", "error": "\(message.prefix(500))",
+                    "ollama.url": "\(LogRedaction.url(baseURL))", "http.status": "\(response.status.code)", "error": "\(message.prefix(500))",
                 ])
         }
         return error
@@ -246,7 +280,7 @@ public struct OllamaClient: Sendable {
         // An Ollama that is down fails every request: the model refresh says so once, in plain words.
         logger.log(
             level: translated.kind == .upstreamUnavailable ? .debug : .warning, "Ollama request failed",
-            metadata: ["ollama.url": "\(baseURL)", "error": "\(String(describing: error))"])
+            metadata: ["ollama.url": "\(LogRedaction.url(baseURL))", "error": "\(String(describing: error))"])
         return translated
     }
 

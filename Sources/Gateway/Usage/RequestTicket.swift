@@ -21,6 +21,8 @@ public final class RequestTicket: Sendable {
         var windowTokens = 0
         /// Tokens reserved against the key's token limits, given back when the request ends.
         var reservedTokens = 0
+        /// Why the model stopped (Ollama's `done_reason`), for the request's trace.
+        var finishReasons: [String] = []
         /// Frees the in-flight counts the request holds on its backends, when it ends.
         var backendReleases: [@Sendable () -> Void] = []
     }
@@ -29,11 +31,14 @@ public final class RequestTicket: Sendable {
     let sink: any UsageSink
     /// The limiter and key checks that reservations go through; nil where no limits apply.
     let access: APIAccess?
+    /// The request's trace span, when tracing is on; it ends when the ticket finishes.
+    let span: OTLPSpan?
     private let state: Mutex<State>
 
-    init(event: UsageEvent, sink: any UsageSink, access: APIAccess? = nil) {
+    init(event: UsageEvent, sink: any UsageSink, access: APIAccess? = nil, span: OTLPSpan? = nil) {
         self.sink = sink
         self.access = access
+        self.span = span
         self.state = Mutex(State(event: event))
     }
 
@@ -106,9 +111,15 @@ public final class RequestTicket: Sendable {
         }
     }
 
+    /// Why the model stopped, once known (only the trace keeps it).
+    public func setFinishReason(_ reason: String?) {
+        guard span != nil, let reason, !reason.isEmpty else { return }
+        state.withLock { $0.finishReasons = [reason] }
+    }
+
     /// Ends the request; later calls do nothing.
     public func finish(status: Int, error: GatewayError? = nil, cancelled: Bool = false) {
-        let finished: (UsageEvent, AuthenticatedKey?, Int, [@Sendable () -> Void])? = state.withLock { state in
+        let finished: (UsageEvent, AuthenticatedKey?, Int, [String], [@Sendable () -> Void])? = state.withLock { state in
             guard !state.finished else { return nil }
             state.finished = true
             state.event.status = status
@@ -119,11 +130,12 @@ public final class RequestTicket: Sendable {
             state.event.timeToFirstToken = state.firstToken.map { $0 - started }
             if state.event.completionTokens == 0 { state.event.completionTokens = state.producedLines }
             defer { state.backendReleases = [] }
-            return (state.event, state.admittedKey, state.reservedTokens, state.backendReleases)
+            return (state.event, state.admittedKey, state.reservedTokens, state.finishReasons, state.backendReleases)
         }
-        guard let (event, key, reserved, releases) = finished else { return }
+        guard let (event, key, reserved, finishReasons, releases) = finished else { return }
         for release in releases { release() }
         sink.requestFinished(event, key: key)
+        if let span { RequestTracing.finish(span, event: event, finishReasons: finishReasons) }
         // Only now: the real tokens are counted, so the key's budget is never seen without either.
         if let key { access?.limiter.release(reservation: reserved, ofKey: key.id) }
     }

@@ -3,7 +3,7 @@ import Logging
 
 /// Where the gateway keeps its state: an SQLite file in the data directory (the default, nothing to
 /// install) or a PostgreSQL database shared by several gateway instances.
-public struct StoreConfiguration: Sendable, Hashable {
+public struct StoreConfiguration: Sendable, Hashable, CustomStringConvertible {
     public enum Engine: String, Sendable, Hashable, Codable {
         case sqlite
         case postgres
@@ -79,6 +79,9 @@ public struct StoreConfiguration: Sendable, Hashable {
         return URL(fileURLWithPath: directory, isDirectory: true)
             .appendingPathComponent(Self.sqliteFileName, isDirectory: false).path
     }
+
+    /// Never the password of a PostgreSQL URL: libraries print the values they are handed.
+    public var description: String { redactedDescription }
 
     /// A description safe to log: the password of a PostgreSQL URL is masked.
     public var redactedDescription: String {
