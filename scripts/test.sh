@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the Swift suites (unit, router, live against ollama-sim, storage on SQLite and
 # PostgreSQL) and the end-to-end suite with the official Python SDKs.
-# Works on a fresh Debian machine: it installs what is missing (PostgreSQL, a Python venv).
+# Works on a fresh Debian machine: it installs what is missing (PostgreSQL, Chromium, a Python venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -21,6 +21,17 @@ swift build --build-tests
 
 step "Swift tests"
 swift test --skip-build
+
+# The admin console's browser suite drives headless Chromium.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    step "installing chromium and chromium-driver"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "chromium or chromedriver is missing: e2e/test_console_browser.py will skip (apt-get install chromium chromium-driver)" >&2
+  fi
+fi
 
 step "end-to-end tests with the official SDKs"
 if [ ! -x .venv/bin/python ]; then

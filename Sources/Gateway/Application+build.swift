@@ -157,6 +157,8 @@ public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestCon
         allowModelManagement: services.configuration.allowModelManagement
     ).addRoutes(to: router.group("api"))
     AdminController(services: services).addRoutes(to: router.group("admin/api"))
+    // The web console: its own route group, so none of its middleware runs on an API route.
+    ConsoleController(services: services).addRoutes(to: router)
     // Last, so that it wraps only the not-found responder, and knows every route.
     router.add(middleware: UnknownRouteResponder(routes: router.routes))
     return router

@@ -52,6 +52,24 @@ struct DatabaseTests {
         }
     }
 
+    @Test("a database released without shutdown closes itself instead of trapping")
+    func releasedWithoutShutdown() async throws {
+        // async-kit's pool asserts it was shut down when it deinitializes: before the database
+        // closed itself on release, this test ended the test process in debug builds.
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("gateway-store-tests-\(UUID().uuidString)", isDirectory: true)
+        defer { _ = try? FileManager.default.removeItem(at: directory) }
+        do {
+            let database = try await GatewayDatabase.open(.sqlite(dataDirectory: directory.path))
+            _ = try await database.sql.raw("SELECT 1").all()
+        }
+        // The closing runs in the background; give it its moment, then open the file again.
+        try await Task.sleep(for: .milliseconds(200))
+        let again = try await GatewayDatabase.open(.sqlite(dataDirectory: directory.path))
+        _ = try await again.sql.raw("SELECT 1").all()
+        try await again.shutdown()
+    }
+
     @Test("SQLite file: created with mode 0600 in a new directory, WAL journal")
     func sqliteFile() async throws {
         let directory = FileManager.default.temporaryDirectory

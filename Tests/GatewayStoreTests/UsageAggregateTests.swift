@@ -194,7 +194,7 @@ struct UsageAggregateTests {
 
             func check(_ distribution: UsageDistribution, _ values: [Double]) {
                 #expect(distribution.count == values.count)
-                for (quantile, estimate) in [(0.5, distribution.p50Ms), (0.9, distribution.p90Ms), (0.99, distribution.p99Ms)] {
+                for (quantile, estimate) in [(0.5, distribution.p50Ms), (0.9, distribution.p90Ms), (0.95, distribution.p95Ms), (0.99, distribution.p99Ms)] {
                     let truth = truePercentile(quantile, values)
                     let got = try! #require(estimate)
                     #expect(

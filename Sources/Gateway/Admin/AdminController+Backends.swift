@@ -194,7 +194,7 @@ extension AdminController {
         try change.apply(to: &backend)
         try await store.backends.create(backend.record)
         try await backendDirectory.reload(logger: context.logger)
-        try await audit(context, "backend.create", target: name, details: change.auditDetails)
+        try await auditBackend(context, "backend.create", name, details: change.auditDetails)
         // Probed at once, so that it serves without waiting for the next round.
         if let target = backendPool.target(named: name) {
             await backendPool.probe(target, readTags: true, timeout: backendPool.tuning.probeTimeout, logger: context.logger)
@@ -215,7 +215,7 @@ extension AdminController {
             throw AdminAPIError.notFound("There is no backend named '\(name)'.")
         }
         try await backendDirectory.reload(logger: context.logger)
-        try await audit(context, "backend.update", target: name, details: change.auditDetails)
+        try await auditBackend(context, "backend.update", name, details: change.auditDetails)
         return AdminJSON.response(try backendView(name))
     }
 
@@ -226,8 +226,14 @@ extension AdminController {
             throw AdminAPIError.notFound("There is no backend named '\(name)'.")
         }
         try await backendDirectory.reload(logger: context.logger)
-        try await audit(context, "backend.delete", target: name)
+        try await auditBackend(context, "backend.delete", name)
         return Response(status: .noContent)
+    }
+
+    private func auditBackend(_ context: Context, _ action: String, _ name: String, details: JSONValue? = nil) async throws {
+        try await store.auditLog.insert(AuditEvent(
+            actor: try actor(context), action: action, target: name, details: details, clientAddress: context.remoteAddress,
+            occurredAt: Date()))
     }
 
     /// A backend the admin API may change: one defined through it, not in the configuration.

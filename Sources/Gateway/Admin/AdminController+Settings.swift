@@ -63,12 +63,8 @@ extension AdminController {
         let change = PersistedRuntimeSettings.Change(
             ollamaURL: SettingsChange.optional(body.ollamaURL), defaults: SettingsChange.optional(body.defaults),
             reasoningFormat: SettingsChange.optional(body.reasoningFormat))
-        let (effective, warnings) = try await runtimeSettings.apply(change, logger: context.logger)
-        var details: [String: JSONValue] = [:]
-        if change.ollamaURL != nil { details["ollama_url"] = change.ollamaURL!.map(JSONValue.string) ?? .null }
-        if change.defaults != nil { details["defaults"] = change.defaults!.map(JSONValue.object) ?? .null }
-        if change.reasoningFormat != nil { details["reasoning_format"] = change.reasoningFormat!.map(JSONValue.string) ?? .null }
-        if !details.isEmpty { try await audit(context, "settings.update", target: "runtime", details: .object(details)) }
+        let (effective, warnings) = try await runtimeSettings.apply(
+            change, by: try actor(context), from: context.remoteAddress, audit: store.auditLog, logger: context.logger)
         return AdminJSON.response(SettingsView(effective: effective, warnings: warnings))
     }
 
@@ -150,49 +146,15 @@ extension AdminController {
         guard let requested = raw.removingPercentEncoding, !requested.isEmpty, requested.count <= 300 else {
             throw AdminAPIError.invalid("The URL must name a model: PUT /admin/api/models/{name}.")
         }
-        var settings = try await AdminJSON.decode(
+        let settings = try await AdminJSON.decode(
             ModelSettings.self, from: request, fields: ["display_name", "aliases", "enabled", "overrides"])
-        if let displayName = settings.displayName {
-            let trimmed = displayName.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !trimmed.isEmpty, trimmed.count <= 200 else {
-                throw AdminAPIError.invalid("'display_name' must have 1 to 200 characters, or be null.")
-            }
-            settings.displayName = trimmed
-        }
-        settings.aliases = settings.aliases.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        guard settings.aliases.allSatisfy({ !$0.isEmpty && $0.count <= 200 }), Set(settings.aliases).count == settings.aliases.count
-        else {
-            throw AdminAPIError.invalid("'aliases' must be distinct non-empty names of at most 200 characters.")
-        }
-        // The registry keys models by Ollama's full name: `llama3.2` means `llama3.2:latest` when that exists.
-        let known = Set(await registry.entries().map(\.info.name))
-        let model = known.contains(requested) || !known.contains(ModelInfo.normalized(requested))
-            ? requested : ModelInfo.normalized(requested)
-        let warnings = try await registry.updateSettings(settings, forModel: model)
-        try await audit(
-            context, "model.update", target: model,
-            details: [
-                "display_name": settings.displayName.map(JSONValue.string) ?? .null,
-                "aliases": .array(settings.aliases.map(JSONValue.string)),
-                "enabled": .bool(settings.enabled),
-                "overrides": .object(settings.overrides),
-            ])
-        guard let entry = await registry.entries().first(where: { $0.info.name == model }) else {
-            throw AdminAPIError.notFound("The model '\(model)' vanished while it was saved.")
-        }
+        let (entry, warnings) = try await models.update(
+            settings, requested: requested, by: try actor(context), from: context.remoteAddress)
         return AdminJSON.response(ModelUpdateResponse(model: ModelView(entry: entry), warnings: warnings))
     }
 
     @Sendable func refreshModels(_ request: Request, context: Context) async throws -> Response {
-        do {
-            try await registry.refresh()
-        } catch {
-            let reported = AdminAPIError.from(error, logger: context.logger)
-            try await audit(context, "models.refresh", details: ["result": "failed", "error": .string(reported.message)])
-            throw reported
-        }
-        let count = await registry.entries().count
-        try await audit(context, "models.refresh", details: ["result": "ok", "models": .int(count)])
+        let count = try await models.refresh(by: try actor(context), from: context.remoteAddress, logger: context.logger)
         return AdminJSON.response(RefreshResponse(models: count))
     }
 

@@ -126,7 +126,12 @@ extension AdminController {
         guard let format = UsageExportFormat(rawValue: request.uri.queryParameters.get("format") ?? "csv") else {
             throw AdminAPIError.invalid("'format' must be csv or json.")
         }
-        var log = try Self.logQuery(request, query)
+        return Self.exportResponse(store: store, log: try Self.logQuery(request, query), format: format)
+    }
+
+    /// The rows of `log` (every page of it) as a download: shared with the console's export.
+    static func exportResponse(store: GatewayStore, log: UsageLogQuery, format: UsageExportFormat) -> Response {
+        var log = log
         log.limit = 1000
         let export = store.usage.export(log, format: format)
         let type = format == .csv ? "text/csv; charset=utf-8" : "application/json"

@@ -16,6 +16,8 @@ public struct AdminController: Sendable {
     let throttle: LoginThrottle
     let cookies: AdminCookies
     let keys: KeyAdministration
+    let accounts: AdminAccounts
+    let models: ModelAdministration
     let backendPool: BackendPool
     let backendDirectory: BackendDirectory
 
@@ -31,6 +33,8 @@ public struct AdminController: Sendable {
         self.cookies = AdminCookies(configuration: services.configuration.admin)
         let authenticator = services.access.authenticator
         self.keys = KeyAdministration(store: services.store) { authenticator.invalidate() }
+        self.accounts = AdminAccounts(store: services.store, throttle: throttle)
+        self.models = ModelAdministration(registry: services.models, audit: services.store.auditLog)
     }
 
     public func addRoutes(to group: RouterGroup<GatewayRequestContext>) {
@@ -65,16 +69,6 @@ public struct AdminController: Sendable {
         addUsageRoutes(to: group)
     }
 
-    func audit(
-        _ context: Context, _ action: String, target: String? = nil, details: JSONValue? = nil, actor: AuditActor? = nil,
-        at time: Date = Date()
-    ) async throws {
-        guard let actor = actor ?? context.admin?.auditActor else { return }
-        try await store.auditLog.insert(AuditEvent(
-            actor: actor, action: action, target: target, details: details, clientAddress: context.remoteAddress,
-            occurredAt: time))
-    }
-
     // MARK: - Sign-in and sessions
 
     struct LoginRequest: Decodable {
@@ -102,47 +96,15 @@ public struct AdminController: Sendable {
 
     @Sendable func login(_ request: Request, context: Context) async throws -> Response {
         let body = try await AdminJSON.decode(LoginRequest.self, from: request, fields: ["username", "password"])
-        let username = String(body.username.trimmingCharacters(in: .whitespacesAndNewlines).lowercased().prefix(64))
-        let now = Date()
-        let reservation: LoginAttemptReservation
-        do {
-            reservation = try await throttle.reserve(username: username, address: context.remoteAddress, now: now)
-        } catch let error as AdminAPIError {
-            try await audit(
-                context, "login.failure", target: username, details: ["reason": "throttled"], actor: .account(username), at: now)
-            throw error
-        }
-        let verified: AdminAccountRecord?
-        do {
-            verified = try await store.adminAccounts.verify(username: body.username, password: body.password)
-        } catch {
-            try? await throttle.abandon(reservation)
-            throw error
-        }
-        guard let account = verified else {
-            // The reservation stays: it is this failure's record.
-            try await audit(
-                context, "login.failure", target: username, details: ["reason": "invalid_credentials"],
-                actor: .account(username), at: now)
-            context.logger.notice(
-                "failed admin login",
-                metadata: ["admin.username": "\(username)", "client.address": "\(context.remoteAddress ?? "unknown")"])
-            throw AdminAPIError.invalidCredentials
-        }
-        try await throttle.succeeded(username: account.username, reservation: reservation)
-        try await store.adminAccounts.recordLogin(accountID: account.id, at: now)
-        // A new session id at every login: a session planted before login (fixation) is worthless.
-        if let previous = request.cookies[configuration.sessionCookieName]?.value, !previous.isEmpty {
-            try await store.sessions.delete(token: previous)
-        }
-        let issued = try await store.sessions.create(accountID: account.id, clientAddress: context.remoteAddress, now: now)
-        try await audit(
-            context, "login.success", target: account.username,
-            details: ["must_change_password": .bool(account.mustChangePassword)], actor: .account(account.username), at: now)
+        let signedIn = try await accounts.signIn(
+            username: body.username, password: body.password,
+            previousToken: request.cookies[configuration.sessionCookieName]?.value, address: context.remoteAddress,
+            logger: context.logger)
+        let record = signedIn.session.record
         var response = AdminJSON.response(LoginResponse(
-            username: account.username, csrfToken: issued.record.csrfToken, mustChangePassword: account.mustChangePassword,
-            expiresAt: issued.record.expiresAt))
-        response.setCookie(cookies.session(issued.token))
+            username: signedIn.account.username, csrfToken: record.csrfToken,
+            mustChangePassword: signedIn.account.mustChangePassword, expiresAt: record.expiresAt))
+        response.setCookie(cookies.session(signedIn.session.token))
         return response
     }
 
@@ -195,8 +157,7 @@ public struct AdminController: Sendable {
     @Sendable func logout(_ request: Request, context: Context) async throws -> Response {
         var response = Response(status: .noContent)
         if case .account(let account, let session) = context.admin {
-            try await store.sessions.delete(token: session.token)
-            try await audit(context, "logout", target: account.username)
+            try await accounts.signOut(account: account, session: session, address: context.remoteAddress)
             response.setCookie(cookies.clearing)
         }
         return response
@@ -240,26 +201,9 @@ public struct AdminController: Sendable {
         }
         let body = try await AdminJSON.decode(
             PasswordChangeRequest.self, from: request, fields: ["current_password", "new_password"])
-        try Self.checkNewPassword(body.newPassword)
-        guard body.newPassword != body.currentPassword else {
-            throw AdminAPIError.invalid("'new_password' must differ from the current password.")
-        }
-        let now = Date()
-        // Guessing the current password through a stolen session is throttled like a login.
-        let reservation = try await throttle.reserve(username: account.username, address: context.remoteAddress, now: now)
-        do {
-            _ = try await store.adminAccounts.changePassword(
-                accountID: account.id, currentPassword: body.currentPassword, newPassword: body.newPassword, now: now)
-        } catch StoreError.invalidCredentials {
-            try await audit(context, "password.change.failure", target: account.username, details: ["reason": "wrong_current_password"])
-            throw AdminAPIError(.badRequest, type: "invalid_credentials", "'current_password' is wrong.")
-        } catch {
-            try? await throttle.abandon(reservation)
-            throw error
-        }
-        try await throttle.succeeded(username: account.username, reservation: reservation)
-        let ended = try await store.sessions.deleteAll(accountID: account.id, exceptToken: session.token)
-        try await audit(context, "password.change", target: account.username, details: ["other_sessions_ended": .int(ended)])
+        let ended = try await accounts.changePassword(
+            account: account, session: session, current: body.currentPassword, new: body.newPassword,
+            address: context.remoteAddress)
         return AdminJSON.response(PasswordChangeResponse(mustChangePassword: false, otherSessionsEnded: ended))
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import GatewayAPI
 import Logging
 import NIOCore
+import NIOFoundationCompat
 import NIOHTTP1
 import NIOPosix
 import Tracing
@@ -207,6 +208,25 @@ public struct OllamaClient: Sendable {
     public func version() async throws -> OllamaVersionResponse {
         try await exchange(.GET, "/api/version", body: Optional<OllamaShowRequest>.none, as: OllamaVersionResponse.self,
             deadline: .now() + .seconds(10))
+    }
+
+    /// Asks an Ollama at `baseURL` (not necessarily the current one) for its version: the settings
+    /// page's "test connection", before a new URL is saved.
+    public func probeVersion(at baseURL: String) async throws -> String {
+        var request = HTTPClientRequest(url: baseURL + "/api/version")
+        if let authHeader { request.headers.add(name: authHeader.name, value: authHeader.value) }
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, deadline: .now() + .seconds(5), logger: logger)
+        } catch {
+            throw translate(error)
+        }
+        guard response.status == .ok else { throw await failure(of: response) }
+        let bytes = try await response.body.collect(upTo: Self.maxErrorBody)
+        guard let answer = try? JSONDecoder().decode(OllamaVersionResponse.self, from: bytes) else {
+            throw GatewayError(.upstreamError, "It answered, but not as Ollama does (no version).", code: "upstream_invalid")
+        }
+        return answer.version
     }
 
     // MARK: - Failures

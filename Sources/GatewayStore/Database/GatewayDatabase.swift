@@ -127,6 +127,23 @@ public final class GatewayDatabase: Sendable {
         }
     }
 
+    /// A database dropped without `shutdown()` (a caller that threw on its way out) still closes its
+    /// connections, in the background: async-kit's pool traps in debug builds when it deinitializes
+    /// open, which turned one failing test into the end of the whole test process.
+    deinit {
+        guard !isShutDown.withLock({ $0 }) else { return }
+        logger.warning("The database was released without being shut down; closing its connections now")
+        switch resources {
+        case .sqlite(let pool, let threadPool, _):
+            // The callback holds the pool until its connections are closed, then stops the threads.
+            pool.shutdownGracefully { _ in
+                withExtendedLifetime(pool) { threadPool.shutdownGracefully { _ in } }
+            }
+        case .postgres(let pool):
+            pool.shutdownGracefully { _ in withExtendedLifetime(pool) {} }
+        }
+    }
+
     /// Closes all connections. Further use of `sql` fails.
     public func shutdown() async throws {
         let alreadyDone = isShutDown.withLock { done in

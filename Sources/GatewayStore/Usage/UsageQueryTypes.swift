@@ -192,25 +192,30 @@ public struct UsageDistribution: Sendable, Hashable, Codable {
     public var count: Int
     public var p50Ms: Double?
     public var p90Ms: Double?
+    /// The console's overview shows p95 (what operators compare across gateways).
+    public var p95Ms: Double?
     public var p99Ms: Double?
 
-    public init(count: Int, p50Ms: Double?, p90Ms: Double?, p99Ms: Double?) {
+    public init(count: Int, p50Ms: Double?, p90Ms: Double?, p99Ms: Double?, p95Ms: Double? = nil) {
         self.count = count
         self.p50Ms = p50Ms
         self.p90Ms = p90Ms
+        self.p95Ms = p95Ms
         self.p99Ms = p99Ms
     }
 
     init(buckets: [Int]) {
         self.init(
             count: buckets.reduce(0, +), p50Ms: UsageHistogram.percentile(0.5, of: buckets),
-            p90Ms: UsageHistogram.percentile(0.9, of: buckets), p99Ms: UsageHistogram.percentile(0.99, of: buckets))
+            p90Ms: UsageHistogram.percentile(0.9, of: buckets), p99Ms: UsageHistogram.percentile(0.99, of: buckets),
+            p95Ms: UsageHistogram.percentile(0.95, of: buckets))
     }
 
     enum CodingKeys: String, CodingKey {
         case count
         case p50Ms = "p50_ms"
         case p90Ms = "p90_ms"
+        case p95Ms = "p95_ms"
         case p99Ms = "p99_ms"
     }
 }

@@ -194,7 +194,12 @@ struct APIKeyLiveTests {
         try await withKeys { gateway, store in
             let issued = try await store.apiKeys.create(APIKeySettings(name: "burst", limits: limits))
             let port = try #require(gateway.client.port)
-            let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            // One connection per request: 50 requests queued behind the client's 8 default connections
+            // waited past its pool timeout on a loaded machine.
+            var configuration = HTTPClient.Configuration()
+            configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 50
+            configuration.timeout.connect = .seconds(30)
+            let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
             let startMinute = Int(Date().timeIntervalSince1970) / 60
             do {
                 let results = try await withThrowingTaskGroup(of: (HTTPResponse.Status, Int).self) { group in
