@@ -10,6 +10,8 @@ import ServiceLifecycle
 public struct GatewayServices: Sendable {
     public let configuration: GatewayConfiguration
     public let upstream: OllamaClient
+    /// The Ollama servers behind the gateway, and what is known of each.
+    public let backends: BackendPool
     public let store: GatewayStore
     public let models: ModelRegistry
     public let images: ImageFetcher
@@ -43,8 +45,10 @@ public func buildApplication(
     // The gateway's own spans, with GenAI attributes, only when an OTLP endpoint is configured.
     let exporter = configuration.tracing.map { OTLPExporter(configuration: $0, http: http, logger: logger) }
     let tracer = exporter.map { OTLPTracer(exporter: $0) }
-    let upstream = OllamaClient(
+    let pool = makeBackendPool(configuration: configuration, http: http, runtime: runtime, tracer: tracer, logger: logger)
+    var upstream = OllamaClient(
         http: http, runtime: runtime, authHeader: configuration.ollamaAuthHeader, logger: logger, tracer: tracer)
+    upstream.pool = pool
 
     let storeConfiguration = try StoreConfiguration(
         dataDirectory: configuration.dataDirectory, databaseURL: configuration.databaseURL)
@@ -67,6 +71,10 @@ public func buildApplication(
     let savedSettings = PersistedRuntimeSettings(repository: store.settings, runtime: runtime, configuration: configuration)
     try await savedSettings.reload(logger: logger)
 
+    // The backends defined from the admin API join those of the configuration before the first request.
+    let backendDirectory = BackendDirectory(repository: store.backends, pool: pool)
+    try await backendDirectory.reload(logger: logger)
+
     let registry = ModelRegistry(upstream: upstream, store: StoredModelSettings(repository: store.modelSettings), logger: logger)
     let authenticator = APIKeyAuthenticator(keys: store.apiKeys, cacheLifetime: configuration.keyCacheLifetime, logger: logger)
     // Several instances share one PostgreSQL: their rate windows must be shared too.
@@ -74,7 +82,7 @@ public func buildApplication(
     let metrics = GatewayMetrics()
     let usage = UsageRecorder(store: store, limiter: limiter, authenticator: authenticator, metrics: metrics, logger: logger)
     let services = GatewayServices(
-        configuration: configuration, upstream: upstream, store: store, models: registry,
+        configuration: configuration, upstream: upstream, backends: pool, store: store, models: registry,
         images: ImageFetcher(policy: configuration.imageFetch, logger: logger),
         settings: ChatSettings(configuration: configuration, runtime: runtime), runtime: runtime,
         access: APIAccess(
@@ -102,6 +110,7 @@ public func buildApplication(
             },
             CloseOnShutdownService(name: "http-client") { try await http.shutdown() },
             ModelRefreshService(registry: registry, interval: configuration.modelRefreshInterval, logger: logger),
+            BackendDiscoveryService(pool: pool, directory: backendDirectory, logger: logger),
             UsageRetentionService(usage: store.usage, retention: configuration.usageRetention, logger: logger),
             AdminMaintenanceService(
                 store: store, settings: savedSettings,
@@ -120,8 +129,12 @@ public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestCon
     router.add(middleware: ServerGuard(
         policy: HostPolicy(services.configuration.server, listenHost: services.configuration.host),
         drain: services.drain))
-    HealthController(upstream: services.upstream, database: services.store.database).addRoutes(to: router.group("health"))
-    MetricsController(metrics: services.metrics, usage: services.usage, token: services.configuration.metricsToken)
+    HealthController(
+        upstream: services.upstream, database: services.store.database, backends: services.backends, logger: services.logger)
+        .addRoutes(to: router.group("health"))
+    MetricsController(
+        metrics: services.metrics, usage: services.usage, token: services.configuration.metricsToken,
+        backends: services.backends)
         .addRoutes(to: router)
     OpenAIController(
         upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,

@@ -13,6 +13,8 @@ public struct GatewayStore: Sendable {
     public let usage: UsageRepository
     /// Stored responses of the Responses API.
     public let responses: ResponseRepository
+    /// The backends (Ollama servers) defined from the admin API.
+    public let backends: BackendRepository
 
     public init(
         database: GatewayDatabase,
@@ -30,5 +32,6 @@ public struct GatewayStore: Sendable {
         self.rateLimits = RateLimitRepository(database: database)
         self.usage = UsageRepository(database: database)
         self.responses = ResponseRepository(database: database)
+        self.backends = BackendRepository(database: database)
     }
 }

@@ -14,7 +14,7 @@ public final class OllamaSimulator: Sendable, Service {
     public init(configuration: SimulatorConfiguration = .init(), logger: Logger = Logger(label: "ollama-sim")) {
         self.configuration = configuration
         self.recorder = SimulatorRecorder(limit: configuration.recordLimit)
-        self.state = SimulatorState(faults: configuration.faults)
+        self.state = SimulatorState(faults: configuration.faults, loadTime: configuration.loadTime, maxLoaded: configuration.maxLoaded)
         self.logger = logger
     }
 

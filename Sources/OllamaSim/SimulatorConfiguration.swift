@@ -37,6 +37,11 @@ public struct SimulatorConfiguration: Sendable {
     public var version: String
     /// How many requests the recorder keeps (the oldest are dropped first), so a load test cannot exhaust memory.
     public var recordLimit: Int
+    /// How long loading a model that is not in memory takes: requests to it wait that long (and
+    /// report it as `load_duration`); zero loads at once.
+    public var loadTime: Duration
+    /// How many models fit in memory at once (Ollama's `OLLAMA_MAX_LOADED_MODELS`); nil: no limit.
+    public var maxLoaded: Int?
 
     public init(
         host: String = "127.0.0.1",
@@ -46,8 +51,12 @@ public struct SimulatorConfiguration: Sendable {
         tokenInterval: Duration = .zero,
         answerTokens: Int? = nil,
         version: String = "0.12.6",
-        recordLimit: Int = 10_000
+        recordLimit: Int = 10_000,
+        loadTime: Duration = .zero,
+        maxLoaded: Int? = nil
     ) {
+        self.loadTime = loadTime
+        self.maxLoaded = maxLoaded
         self.host = host
         self.port = port
         self.models = models

@@ -16,9 +16,11 @@ struct ReplyPlan: Sendable {
     var options: RequestOptions
     var tokenInterval: Duration
     var unloadAfter: SimulatedModel?
+    /// The rest of the model's load, waited for before anything else.
+    var loadWait: Duration = .zero
 
     var firstTokenDelay: Duration {
-        options.delay ?? (fault == .slowFirstToken ? .milliseconds(2000) : .zero)
+        loadWait + (options.delay ?? (fault == .slowFirstToken ? .milliseconds(2000) : .zero))
     }
 
     var faultAfter: Int { options.faultAfter ?? 3 }

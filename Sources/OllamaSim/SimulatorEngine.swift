@@ -254,7 +254,7 @@ struct SimulatorEngine: Sendable {
                 endpoint: .chat, modelName: request.model, generation: generation,
                 promptTokens: min(promptTokens, max(numCtx - 1, 1)), loadDuration: loadDuration, context: nil,
                 started: started, fault: fault, options: options, tokenInterval: options.tokenInterval ?? configuration.tokenInterval,
-                unloadAfter: keepAlive.isZero ? model : nil
+                unloadAfter: keepAlive.isZero ? model : nil, loadWait: state.remainingLoad(model)
             )
             return try await reply(plan, stream: request.stream ?? true, probe: probe)
         } catch let error as OllamaAPIError {
@@ -349,7 +349,7 @@ struct SimulatorEngine: Sendable {
                 promptTokens: min(promptTokens, max(numCtx - 1, 1)), loadDuration: loadDuration,
                 context: request.raw == true ? nil : context, started: started, fault: fault, options: options,
                 tokenInterval: options.tokenInterval ?? configuration.tokenInterval,
-                unloadAfter: keepAlive.isZero ? model : nil
+                unloadAfter: keepAlive.isZero ? model : nil, loadWait: state.remainingLoad(model)
             )
             return try await reply(plan, stream: request.stream ?? true, probe: probe)
         } catch let error as OllamaAPIError {
@@ -398,7 +398,7 @@ struct SimulatorEngine: Sendable {
             let numCtx = min(options.numCtx ?? model.contextLength, model.contextLength)
             let loadDuration = state.load(model, keepAlive: keepAlive, contextLength: numCtx)
             defer { if keepAlive.isZero { state.unload(model) } }
-            try await delayBeforeAnswer(fault: fault, options: options, probe: probe)
+            try await delayBeforeAnswer(fault: fault, options: options, probe: probe, loadWait: state.remainingLoad(model))
             if inputs.isEmpty {
                 var writer = JSONLineWriter()
                 writer.raw("{\"model\":")
@@ -477,8 +477,10 @@ struct SimulatorEngine: Sendable {
     }
 
     /// Embeddings honour the delaying faults: `slow_first_token` waits, `stall` never answers.
-    private func delayBeforeAnswer(fault: SimulatedFault?, options: RequestOptions, probe: ConnectionProbe) async throws {
-        let delay = options.delay ?? (fault == .slowFirstToken ? .milliseconds(2000) : .zero)
+    private func delayBeforeAnswer(
+        fault: SimulatedFault?, options: RequestOptions, probe: ConnectionProbe, loadWait: Duration = .zero
+    ) async throws {
+        let delay = loadWait + (options.delay ?? (fault == .slowFirstToken ? .milliseconds(2000) : .zero))
         do {
             try await Pacing.pause(delay, probe: probe)
             if fault == .stall { try await Pacing.stall(probe: probe) }

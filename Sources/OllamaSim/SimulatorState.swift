@@ -7,13 +7,22 @@ final class SimulatorState: Sendable {
         var model: SimulatedModel
         var expiresAt: Date
         var contextLength: Int
+        /// Until when the model is still loading (requests wait for it, as Ollama's do).
+        var readyAt: ContinuousClock.Instant = .now
     }
 
     private let configuredFaults: [String: SimulatedFault]
     private let faults: Mutex<[String: SimulatedFault]>
     private let loaded = Mutex<[String: LoadedModel]>([:])
+    /// How long loading a model that is not in memory takes (zero: at once).
+    let loadTime: Duration
+    /// How many models fit in memory at once; loading one more unloads the one whose keep-alive ends
+    /// first (nil: no limit).
+    let maxLoaded: Int?
 
-    init(faults: [String: SimulatedFault]) {
+    init(faults: [String: SimulatedFault], loadTime: Duration = .zero, maxLoaded: Int? = nil) {
+        self.loadTime = loadTime
+        self.maxLoaded = maxLoaded
         let keyed = Dictionary(faults.map { (ModelName.key($0.key), $0.value) }, uniquingKeysWith: { _, last in last })
         self.configuredFaults = keyed
         self.faults = Mutex(keyed)
@@ -49,11 +58,32 @@ final class SimulatorState: Sendable {
         case .duration(let duration): expiresAt = now.addingTimeInterval(Self.seconds(duration))
         }
         let key = ModelName.key(model.name)
+        let loadTime = loadTime
+        let maxLoaded = maxLoaded
         return loaded.withLock { loaded in
-            let wasLoaded = loaded[key].map { $0.expiresAt > now } ?? false
-            loaded[key] = LoadedModel(model: model, expiresAt: expiresAt, contextLength: contextLength)
-            return wasLoaded ? 40_000 : 1_250_000
+            let previous = loaded[key].flatMap { $0.expiresAt > now ? $0 : nil }
+            if previous == nil, let maxLoaded {
+                // Memory is full: the model whose keep-alive ends first makes room, as Ollama evicts.
+                loaded = loaded.filter { $0.value.expiresAt > now }
+                while loaded.count >= max(maxLoaded, 1),
+                    let evicted = loaded.min(by: { $0.value.expiresAt < $1.value.expiresAt })?.key
+                {
+                    loaded.removeValue(forKey: evicted)
+                }
+            }
+            loaded[key] = LoadedModel(
+                model: model, expiresAt: expiresAt, contextLength: contextLength,
+                readyAt: previous?.readyAt ?? .now + loadTime)
+            guard previous == nil else { return 40_000 }
+            return loadTime > .zero ? Int64(loadTime.components.seconds) * 1_000_000_000 + loadTime.components.attoseconds / 1_000_000_000 : 1_250_000
         }
+    }
+
+    /// How long a request to `model` still waits for its load to finish.
+    func remainingLoad(_ model: SimulatedModel) -> Duration {
+        let key = ModelName.key(model.name)
+        let readyAt = loaded.withLock { $0[key]?.readyAt } ?? .now
+        return max(.zero, readyAt - .now)
     }
 
     func unload(_ model: SimulatedModel) {

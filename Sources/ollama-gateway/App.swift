@@ -48,7 +48,7 @@ struct Serve: AsyncParsableCommand {
     var port: Int?
 
     @Option(name: .setting(Settings.ollamaURL), help: .setting(Settings.ollamaURL))
-    var ollamaURL: String?
+    var ollamaURL: [String] = []
 
     @Option(name: .setting(Settings.dataDirectory), help: .setting(Settings.dataDirectory))
     var dataDir: String?
@@ -71,7 +71,8 @@ struct Serve: AsyncParsableCommand {
         var overrides: [String: String] = [:]
         overrides[Settings.host.name] = host
         overrides[Settings.port.name] = port.map(String.init)
-        overrides[Settings.ollamaURL.name] = ollamaURL
+        // Several servers: the same comma-separated list OLLAMA_URL takes.
+        if !ollamaURL.isEmpty { overrides[Settings.ollamaURL.name] = ollamaURL.joined(separator: ",") }
         overrides[Settings.dataDirectory.name] = dataDir
         overrides[Settings.reasoningFormat.name] = reasoningFormat
         overrides[Settings.logLevel.name] = logLevel

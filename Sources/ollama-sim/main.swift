@@ -26,6 +26,12 @@ struct OllamaSimCommand: AsyncParsableCommand {
     @Option(name: .customLong("token-interval-ms"), help: "Milliseconds between streamed tokens.")
     var tokenIntervalMilliseconds: Int = 0
 
+    @Option(name: .customLong("load-time-ms"), help: "Milliseconds a model takes to load when it is not in memory.")
+    var loadTimeMilliseconds: Int = 0
+
+    @Option(name: .customLong("max-loaded"), help: "How many models fit in memory at once (default: no limit).")
+    var maxLoaded: Int?
+
     @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
     var logLevel: String = "warning"
 
@@ -33,6 +39,8 @@ struct OllamaSimCommand: AsyncParsableCommand {
         _ = try parsedFaults()
         if let answerTokens, answerTokens < 0 { throw ValidationError("--tokens must not be negative") }
         if tokenIntervalMilliseconds < 0 { throw ValidationError("--token-interval-ms must not be negative") }
+        if loadTimeMilliseconds < 0 { throw ValidationError("--load-time-ms must not be negative") }
+        if let maxLoaded, maxLoaded < 1 { throw ValidationError("--max-loaded must be at least 1") }
     }
 
     private func parsedFaults() throws -> [String: SimulatedFault] {
@@ -57,7 +65,8 @@ struct OllamaSimCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .warning
         let configuration = SimulatorConfiguration(
             host: host, port: port, faults: try parsedFaults(),
-            tokenInterval: .milliseconds(tokenIntervalMilliseconds), answerTokens: answerTokens
+            tokenInterval: .milliseconds(tokenIntervalMilliseconds), answerTokens: answerTokens,
+            loadTime: .milliseconds(loadTimeMilliseconds), maxLoaded: maxLoaded
         )
         let simulator = OllamaSimulator(configuration: configuration, logger: logger)
         let host = self.host

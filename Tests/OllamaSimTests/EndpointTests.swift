@@ -114,6 +114,49 @@ struct EndpointTests {
         }
     }
 
+    @Test("a model that is not loaded takes the load time; a loaded one answers at once; concurrent requests share one load")
+    func loadTime() async throws {
+        try await withSim(SimulatorConfiguration(loadTime: .milliseconds(400))) { _, http in
+            let clock = ContinuousClock()
+            let body: JSONValue = ["model": "sim-chat", "messages": userMessages("hi"), "stream": false]
+            var answers: [SimResponse] = []
+            let cold = try await clock.measure {
+                async let first = http.post("/api/chat", json: body)
+                async let second = http.post("/api/chat", json: body)
+                answers = try await [first, second]
+            }
+            #expect(cold >= .milliseconds(400))
+            // One load: the request that found the model loading reports a warm start, yet waited for it.
+            let loads = answers.compactMap { $0.json?["load_duration"]?.intValue }
+            #expect(loads.sorted() == [40_000, 400_000_000], "\(loads)")
+            let durations = answers.compactMap { $0.json?["total_duration"]?.intValue }
+            #expect(durations.count == 2 && durations.allSatisfy { $0 >= 350_000_000 }, "\(durations)")
+            // Warm: no wait inside the simulator (its own clock, so a busy machine does not count).
+            let warm = try await http.post("/api/chat", json: body).json
+            #expect(warm?["load_duration"]?.intValue == 40_000)
+            #expect((warm?["total_duration"]?.intValue ?? .max) < 300_000_000)
+            let embed = try await clock.measure {
+                _ = try await http.post("/api/embed", json: ["model": "sim-embed", "input": "x"])
+            }
+            #expect(embed >= .milliseconds(400))
+        }
+    }
+
+    @Test("with room for two models, loading a third unloads the one whose keep-alive ends first")
+    func maxLoaded() async throws {
+        try await withSim(SimulatorConfiguration(maxLoaded: 2)) { _, http in
+            _ = try await http.post("/api/chat", json: ["model": "sim-chat", "messages": [], "keep_alive": "1m"])
+            _ = try await http.post("/api/chat", json: ["model": "sim-think", "messages": [], "keep_alive": "10m"])
+            _ = try await http.post("/api/chat", json: ["model": "sim-tools", "messages": [], "keep_alive": "5m"])
+            let ps = try JSONDecoder().decode(OllamaPsResponse.self, from: Data(try await http.get("/api/ps").body.utf8))
+            #expect(ps.models.map(\.name) == ["sim-think:latest", "sim-tools:latest"])
+            // A model already loaded takes no room of its own.
+            _ = try await http.post("/api/chat", json: ["model": "sim-tools", "messages": [], "keep_alive": "5m"])
+            let again = try JSONDecoder().decode(OllamaPsResponse.self, from: Data(try await http.get("/api/ps").body.utf8))
+            #expect(again.models.count == 2)
+        }
+    }
+
     @Test func embedBatchIsNormalizedAndDimensionsCut() async throws {
         try await withSim { _, http in
             let response = try await http.post("/api/embed", json: ["model": "sim-embed", "input": ["hello world", "other text"]])

@@ -72,6 +72,8 @@ extension AdminController {
 
     struct ModelView: Encodable {
         var entry: ModelEntry
+        /// The backends whose model lists have it (in listings).
+        var backends: [String]? = nil
 
         enum CodingKeys: String, CodingKey {
             case name, available, enabled, callable, aliases, overrides, capabilities, family, quantization, size, digest
@@ -80,10 +82,12 @@ extension AdminController {
             case parameterSize = "parameter_size"
             case modifiedAt = "modified_at"
             case contextLength = "context_length"
+            case backends
         }
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
+            if let backends { try container.encode(backends, forKey: .backends) }
             let info = entry.info
             let settings = entry.settings
             try container.encode(info.name, forKey: .name)
@@ -131,7 +135,10 @@ extension AdminController {
     }
 
     @Sendable func listModels(_ request: Request, context: Context) async throws -> Response {
-        AdminJSON.response(ModelList(models: await registry.entries().map(ModelView.init)))
+        let serving = backendPool.servingBackends()
+        return AdminJSON.response(ModelList(models: await registry.entries().map {
+            ModelView(entry: $0, backends: serving[ModelInfo.normalized($0.info.name)] ?? [])
+        }))
     }
 
     @Sendable func updateModel(_ request: Request, context: Context) async throws -> Response {

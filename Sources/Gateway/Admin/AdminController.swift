@@ -18,8 +18,12 @@ public struct AdminController: Sendable {
     let keys: KeyAdministration
     let accounts: AdminAccounts
     let models: ModelAdministration
+    let backendPool: BackendPool
+    let backendDirectory: BackendDirectory
 
     public init(services: GatewayServices) {
+        self.backendPool = services.backends
+        self.backendDirectory = BackendDirectory(repository: services.store.backends, pool: services.backends)
         self.store = services.store
         self.registry = services.models
         self.runtimeSettings = PersistedRuntimeSettings(
@@ -57,6 +61,11 @@ public struct AdminController: Sendable {
         group.post("models/refresh", use: refreshModels)
         group.put("models/**", use: updateModel)
         group.get("audit", use: queryAudit)
+        group.get("backends", use: listBackends)
+        group.post("backends", use: createBackend)
+        group.get("backends/{name}", use: getBackend)
+        group.patch("backends/{name}", use: updateBackend)
+        group.delete("backends/{name}", use: deleteBackend)
         addUsageRoutes(to: group)
     }
 

@@ -54,7 +54,10 @@ public struct APIAccessMiddleware: RouterMiddleware {
                 ticket.setAdmitted(key, windowTokens: admission?.windowTokens ?? 0)
             }
             context.apiKey = key
-            var response = try await next(request, context)
+            // Upstream calls find the session and the ticket here, to route and to account the backend.
+            var response = try await RequestRouting.$current.withValue(RequestRouting(headers: request.headers, ticket: ticket)) {
+                try await next(request, context)
+            }
             if !ticket.isFinishedByBody { ticket.finish(status: Int(response.status.code)) }
             if let admission { response.headers.append(contentsOf: admission.headers) }
             return response

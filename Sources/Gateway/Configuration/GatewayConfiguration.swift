@@ -19,7 +19,12 @@ public enum ReasoningFormat: String, Sendable, CaseIterable {
 public struct GatewayConfiguration: Sendable {
     public var host = Settings.host.defaultValue
     public var port = Settings.port.defaultValue
+    /// The first backend's URL (with one backend, Ollama's): the admin API's `ollama_url` moves it.
     public var ollamaURL = Settings.ollamaURL.defaultValue
+    /// The Ollama servers `OLLAMA_URL` lists (see docs/backends.md); empty: one, at `ollamaURL`.
+    public var backends: [Backend] = []
+    /// How requests are routed between them and how they are probed.
+    public var backendTuning = BackendTuning()
     public var dataDirectory = Settings.dataDirectory.defaultValue
     /// `postgres://…` to share keys, settings and usage between instances; the embedded SQLite otherwise.
     public var databaseURL: String?
@@ -108,7 +113,8 @@ extension GatewayConfiguration {
         public static let host = Setting<String>("HOST", flag: "host", default: "127.0.0.1", help: "Address to listen on")
         public static let port = Setting<Int>("PORT", flag: "port", default: 3000, in: 0...65535, help: "Port to listen on")
         public static let ollamaURL = Setting<String>(
-            "OLLAMA_URL", flag: "ollama-url", default: "http://localhost:11434", help: "Ollama server URL")
+            "OLLAMA_URL", flag: "ollama-url", default: "http://localhost:11434",
+            help: "Ollama server URL; several: repeat the flag or separate them with commas")
         public static let dataDirectory = Setting<String>(
             "DATA_DIR", flag: "data-dir", default: "./data", help: "Directory for the embedded database")
         public static let databaseURL = Setting<String?>(
@@ -187,7 +193,7 @@ extension GatewayConfiguration {
 
     /// Every setting: the gateway's, the admin side's and the server's.
     public static let settings: [SettingDescription] = Settings.all + AdminConfiguration.settings + ServerLimits.settings
-        + TracingConfiguration.settings
+        + TracingConfiguration.settings + BackendTuning.settings
 
     /// The environment names of every setting, for `--help` and the README.
     public static let environmentNames: [String] = settings.map(\.name)
@@ -238,14 +244,11 @@ extension GatewayConfiguration {
         streamIdleTimeout = try reader.read(Settings.streamIdleTimeout)
         streamPingInterval = try reader.read(Settings.streamPingInterval)
         upstreamConnectTimeout = try reader.read(Settings.upstreamConnectTimeout)
-        if let header = reader.read(Settings.ollamaAuthHeader) {
-            guard let colon = header.firstIndex(of: ":") else {
+        if let line = reader.read(Settings.ollamaAuthHeader) {
+            guard let header = BackendHeader(line: line) else {
                 throw ConfigurationError("OLLAMA_AUTH_HEADER must look like 'Name: value'")
             }
-            ollamaAuthHeader = (
-                String(header[..<colon]).trimmingCharacters(in: .whitespaces),
-                String(header[header.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
-            )
+            ollamaAuthHeader = (header.name, header.value)
         }
         modelRefreshInterval = try reader.read(Settings.modelRefreshInterval)
         reasoningFormat = try reader.read(Settings.reasoningFormat)
@@ -258,12 +261,13 @@ extension GatewayConfiguration {
         logLevel = try reader.read(Settings.logLevel)
         logFormat = try reader.read(Settings.logFormat)
         tracing = try TracingConfiguration(reader: reader)
-        guard let url = URL(string: ollamaURL), let scheme = url.scheme, ["http", "https"].contains(scheme),
-            url.host != nil
-        else {
-            throw ConfigurationError("\(reader.source(Settings.ollamaURL.name)) must be an http(s) URL, got '\(ollamaURL)'")
+        do {
+            backends = try Backend.parseList(ollamaURL, authHeader: ollamaAuthHeader.map { BackendHeader(name: $0.name, value: $0.value) })
+        } catch {
+            throw ConfigurationError("\(reader.source(Settings.ollamaURL.name)) \(error.description)")
         }
-        while ollamaURL.hasSuffix("/") { ollamaURL.removeLast() }
+        ollamaURL = backends[0].url
+        backendTuning = try BackendTuning(reader: reader)
     }
 }
 

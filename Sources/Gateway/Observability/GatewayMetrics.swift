@@ -41,7 +41,61 @@ public final class GatewayMetrics: Sendable {
                 labels: [("kind", kind)]
             ).increment()
         }
+        if let backend = event.backend { recordBackend(backend, event) }
         if event.streamed { streams.decrement() }
+    }
+
+    /// Per-backend figures: which Ollama server served the request, how long it took, and whether it failed.
+    private func recordBackend(_ backend: String, _ event: UsageEvent) {
+        let series = backendSeries(backend)
+        series.requests.increment()
+        if event.status >= 400 || event.errorType != nil { series.errors.increment() }
+        series.duration.record(event.latency)
+        if let ttft = event.timeToFirstToken { series.timeToFirstToken.record(ttft) }
+    }
+
+    private struct BackendSeries: Sendable {
+        let requests: Counter
+        let errors: Counter
+        let duration: DurationHistogram
+        let timeToFirstToken: DurationHistogram
+    }
+
+    private let backendCache = Mutex<[String: BackendSeries]>([:])
+
+    private func backendSeries(_ backend: String) -> BackendSeries {
+        if let series = backendCache.withLock({ $0[backend] }) { return series }
+        let labels = [("backend", backend)]
+        let series = BackendSeries(
+            requests: registry.makeCounter(
+                descriptor: Self.name("backend_requests", unit: "total", "API requests by the backend that served them."),
+                labels: labels),
+            errors: registry.makeCounter(
+                descriptor: Self.name("backend_errors", unit: "total", "API requests that failed, by the backend that served them."),
+                labels: labels),
+            duration: registry.makeDurationHistogram(
+                descriptor: Self.name("backend_request_duration", unit: "seconds", "Total time of API requests, by backend."),
+                labels: labels, buckets: Self.latencyBuckets),
+            timeToFirstToken: registry.makeDurationHistogram(
+                descriptor: Self.name("backend_time_to_first_token", unit: "seconds", "Time until the first token, by backend."),
+                labels: labels, buckets: Self.latencyBuckets))
+        backendCache.withLock { $0[backend] = series }
+        return series
+    }
+
+    /// The backends' state as of now, set when the metrics are read: up (1), out (0), and requests in flight.
+    func setBackends(_ statuses: [BackendStatus]) {
+        for status in statuses {
+            let labels = [("backend", status.backend.name)]
+            registry.makeGauge(
+                descriptor: Self.name("backend_up", unit: "", "1 when the backend can take requests (healthy or not probed yet, enabled, not cooling down)."),
+                labels: labels
+            ).set(["ok", "unknown"].contains(status.state) ? 1.0 : 0.0)
+            registry.makeGauge(
+                descriptor: Self.name("backend_in_flight", unit: "", "Requests this gateway has in flight on the backend."),
+                labels: labels
+            ).set(Double(status.inFlight))
+        }
     }
 
     /// The metrics of one route, model and status, looked up in the registry once: a lookup builds

@@ -11,11 +11,14 @@ public struct MetricsController: Sendable {
     let metrics: GatewayMetrics
     let usage: UsageRecorder
     let token: String?
+    /// The backends whose state (up, in flight) is read at each scrape.
+    let backends: BackendPool?
 
-    public init(metrics: GatewayMetrics, usage: UsageRecorder, token: String?) {
+    public init(metrics: GatewayMetrics, usage: UsageRecorder, token: String?, backends: BackendPool? = nil) {
         self.metrics = metrics
         self.usage = usage
         self.token = token
+        self.backends = backends
     }
 
     public func addRoutes(to router: Router<Context>) {
@@ -26,6 +29,7 @@ public struct MetricsController: Sendable {
         guard allowed(request, context: context) else {
             return Response(status: .unauthorized, headers: [.wwwAuthenticate: "Bearer"])
         }
+        if let backends { metrics.setBackends(backends.statuses()) }
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: metrics.render(queue: usage.depth))))

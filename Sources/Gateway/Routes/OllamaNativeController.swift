@@ -87,9 +87,11 @@ public struct OllamaNativeController: Sendable {
         let rewrite = LineRewrite(model: model, excludeReasoning: parameters.excludeReasoning ?? false)
         let encoded = JSONWire.encode(JSONValue.object(body))
 
+        let conversation = RequestRouting.conversationStart(of: body)
         if !stream {
             let answer = try await withDeadlines(overall: timeout, idle: nil) { _ in
-                let response = try await upstream.send(.POST, path, body: encoded)
+                let response = try await upstream.send(
+                    .POST, path, body: encoded, model: model.upstreamName, conversation: { conversation })
                 return try await response.body.collect(upTo: OllamaClient.maxAnswerBody)
             }
             let line = try Self.object(from: answer)
@@ -100,7 +102,8 @@ public struct OllamaNativeController: Sendable {
 
         let started = ContinuousClock.now
         let lines = try await upstream.streamLines(
-            path, body: encoded, as: OllamaRawLine.self, deadline: .now() + TimeAmount(timeout))
+            path, body: encoded, as: OllamaRawLine.self, deadline: .now() + TimeAmount(timeout), model: model.upstreamName,
+            conversation: { conversation })
         return StreamRelay(
             adapter: OllamaNativeStreamAdapter(rewrite: rewrite), context: context,
             timing: settings.streamTiming(timeout, started: started)
@@ -144,7 +147,7 @@ public struct OllamaNativeController: Sendable {
         let timeout = parameters.timeout ?? settings.requestTimeout
         let encoded = JSONWire.encode(JSONValue.object(body))
         let answer = try await withDeadlines(overall: timeout, idle: nil) { _ in
-            let response = try await upstream.send(.POST, path, body: encoded)
+            let response = try await upstream.send(.POST, path, body: encoded, model: model.upstreamName)
             return try await response.body.collect(upTo: OllamaClient.maxAnswerBody)
         }
         let object = try Self.object(from: answer)
@@ -175,15 +178,14 @@ public struct OllamaNativeController: Sendable {
         var body = try await Request.read(request.collectBody(upTo: settings.maxBodyBytes)) { try Self.requestObject(from: $0) }
         if body["model"] == nil, let name = body["name"] { body["model"] = name }
         body["name"] = nil
-        _ = try await resolve(&body, context: context)
-        return try await passthrough(.POST, "/api/show", body: JSONWire.encode(JSONValue.object(body)))
+        let model = try await resolve(&body, context: context)
+        return try await passthrough(.POST, "/api/show", body: JSONWire.encode(JSONValue.object(body)), model: model.upstreamName)
     }
 
     @Sendable func running(_ request: Request, _ context: Context) async throws -> Response {
-        let response = try await upstream.send(.GET, "/api/ps")
-        let bytes = try await response.body.collect(upTo: OllamaClient.maxAnswerBody)
-        guard let key = context.apiKey else { return Self.json(bytes) }
-        var ps = try JSONWire.decode(OllamaPsResponse.self, from: bytes)
+        // Every backend's loaded models.
+        var ps = try await upstream.running()
+        guard let key = context.apiKey else { return Self.json(JSONWire.encode(ps)) }
         let visible = Set(await models.entries().filter(key.mayList).map(\.info.name))
         ps.models.removeAll { !visible.contains($0.name) }
         return Self.json(JSONWire.encode(ps))
@@ -202,18 +204,54 @@ public struct OllamaNativeController: Sendable {
         let method = HTTPMethod(rawValue: request.method.rawValue)
         // The same path upstream: /api/pull, /api/blobs/sha256:…
         let upstreamPath = request.uri.path
-        let response = try await upstream.send(method, upstreamPath, body: body.readableBytes > 0 ? body : nil)
+        let sent = body.readableBytes > 0 ? body : nil
+        // One backend when the client names it, else every enabled one, in turn (docs/backends.md).
+        let targets = try managementTargets(named: request.uri.queryParameters.get(RequestRouting.backendParameter))
+        let first = try await targets[0].sendDirect(method, upstreamPath, body: sent)
         var headers: HTTPFields = [:]
-        if let type = response.headers.first(name: "Content-Type") { headers[.contentType] = type }
-        let inbound = request
+        if let type = first.headers.first(name: "Content-Type") { headers[.contentType] = type }
+        let streamed = first.headers.first(name: "Content-Type")?.hasPrefix("application/x-ndjson") == true
+        guard streamed || targets.count == 1 else {
+            // Whole answers (delete, copy, a pull with stream:false): each backend in turn; the last answer
+            // stands for all, and the first failure is the client's.
+            var answer = try await first.body.collect(upTo: OllamaClient.maxAnswerBody)
+            for target in targets.dropFirst() {
+                answer = try await target.sendDirect(method, upstreamPath, body: sent).body.collect(upTo: OllamaClient.maxAnswerBody)
+            }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: answer))
+        }
+        let renderer = renderer
+        // A client that leaves is noticed when a write to it fails, which ends the upstream request
+        // (watching the connection's input instead would read its next request and close it).
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
-                try await inbound.body.consumeWithCancellationOnInboundClose { _ in
-                    for try await chunk in response.body { try await writer.write(chunk) }
+                for try await chunk in first.body { try await writer.write(chunk) }
+                // Progress lines of the next backends follow; a backend that fails ends the stream
+                // with Ollama's error line.
+                for target in targets.dropFirst() {
+                    do {
+                        let response = try await target.sendDirect(method, upstreamPath, body: sent)
+                        for try await chunk in response.body { try await writer.write(chunk) }
+                    } catch let error as GatewayError {
+                        try await writer.write(renderer.streamEvent(for: error))
+                        break
+                    }
                 }
                 try await writer.finish(nil)
             })
+    }
+
+    /// The clients of the backends a model management request applies to.
+    func managementTargets(named name: String?) throws(GatewayError) -> [OllamaClient] {
+        guard let pool = upstream.pool else { return [upstream] }
+        if let name {
+            guard let target = pool.target(named: name) else { throw OllamaClient.unknownBackend(name) }
+            return [target.client]
+        }
+        let targets = pool.enabledTargets().map(\.client)
+        guard !targets.isEmpty else { throw OllamaClient.noBackend(for: nil, lastFailure: nil) }
+        return targets
     }
 
     // MARK: - Helpers
@@ -297,8 +335,8 @@ public struct OllamaNativeController: Sendable {
         return object
     }
 
-    func passthrough(_ method: HTTPMethod, _ path: String, body: ByteBuffer?) async throws -> Response {
-        let response = try await upstream.send(method, path, body: body)
+    func passthrough(_ method: HTTPMethod, _ path: String, body: ByteBuffer?, model: String? = nil) async throws -> Response {
+        let response = try await upstream.send(method, path, body: body, model: model)
         return Self.json(try await response.body.collect(upTo: OllamaClient.maxAnswerBody))
     }
 

@@ -46,13 +46,17 @@ extension Response {
         _ write: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
     ) -> Response {
         ticket?.finishWithBody()
-        // The body is written after the handler (and the middleware that bound the drain) returned.
+        // The body is written after the handler (and the middleware that bound the drain and the
+        // request's routing) returned; a stream opened from the body still routes as its request.
         let drain = ShutdownDrain.current
+        let routing = RequestRouting.current
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
                 do {
-                    try await ShutdownDrain.$current.withValue(drain) { try await write(&writer) }
+                    try await ShutdownDrain.$current.withValue(drain) {
+                        try await RequestRouting.$current.withValue(routing) { try await write(&writer) }
+                    }
                 } catch {
                     ticket?.finish(status: 200, cancelled: true)
                     throw error

@@ -17,20 +17,25 @@ public struct OllamaClient: Sendable {
     let logger: Logger
     /// Traces each call under its request's span, when tracing is on.
     let tracer: OTLPTracer?
+    /// The backend this client talks to; nil: the one `RuntimeSettings.ollamaURL` names.
+    var backendURL: String?
+    /// Routes requests between several backends (see `BackendPool`); nil on a client bound to one.
+    var pool: BackendPool?
 
     public init(
         http: HTTPClient, runtime: RuntimeSettings, authHeader: (name: String, value: String)? = nil, logger: Logger,
-        tracer: OTLPTracer? = nil
+        tracer: OTLPTracer? = nil, backendURL: String? = nil
     ) {
         self.http = http
         self.runtime = runtime
         self.authHeader = authHeader
         self.logger = logger
         self.tracer = tracer
+        self.backendURL = backendURL
     }
 
     /// Where Ollama is now (an admin may move it while the gateway runs).
-    public var baseURL: String { runtime.ollamaURL }
+    public var baseURL: String { backendURL ?? runtime.ollamaURL }
 
     /// Largest error body read from Ollama.
     static let maxErrorBody = 64 * 1024
@@ -39,8 +44,30 @@ public struct OllamaClient: Sendable {
 
     // MARK: - Requests
 
-    /// Sends a request and returns the response once Ollama has answered with a success status.
+    /// Sends a request and returns the response once Ollama has answered with a success status: on
+    /// the backend the pool picks for `model` when there is a pool (see `routedSend`), else on this
+    /// client's own.
     func send(
+        _ method: HTTPMethod, _ path: String, body: ByteBuffer? = nil, deadline: NIODeadline = .now() + .seconds(600),
+        model: String? = nil, conversation: () -> UInt64? = { nil }
+    ) async throws -> HTTPClientResponse {
+        try await sendSpanned(method, path, body: body, deadline: deadline, model: model, conversation: conversation).response
+    }
+
+    /// `send`, and the call's trace span (see `sendTraced`).
+    func sendSpanned(
+        _ method: HTTPMethod, _ path: String, body: ByteBuffer?, deadline: NIODeadline, model: String?,
+        conversation: () -> UInt64?
+    ) async throws -> (response: HTTPClientResponse, span: OTLPSpan?) {
+        if let pool {
+            return try await routedSend(
+                pool: pool, method, path, body: body, deadline: deadline, model: model, conversation: conversation)
+        }
+        return try await sendTraced(method, path, body: body, deadline: deadline)
+    }
+
+    /// Sends a request to this client's own backend.
+    func sendDirect(
         _ method: HTTPMethod, _ path: String, body: ByteBuffer? = nil, deadline: NIODeadline = .now() + .seconds(600)
     ) async throws -> HTTPClientResponse {
         try await sendTraced(method, path, body: body, deadline: deadline).response
@@ -85,11 +112,12 @@ public struct OllamaClient: Sendable {
     /// Sends a JSON request and decodes the JSON answer.
     func exchange<Answer: Decodable>(
         _ method: HTTPMethod, _ path: String, body: (some Encodable)?, as: Answer.Type,
-        deadline: NIODeadline = .now() + .seconds(600)
+        deadline: NIODeadline = .now() + .seconds(600), model: String? = nil, conversation: () -> UInt64? = { nil }
     ) async throws -> Answer {
         var encoded: ByteBuffer?
         if let body { encoded = try Self.encode(body) }
-        let (response, span) = try await sendTraced(method, path, body: encoded, deadline: deadline)
+        let (response, span) = try await sendSpanned(
+            method, path, body: encoded, deadline: deadline, model: model, conversation: conversation)
         let bytes: ByteBuffer
         do {
             bytes = try await response.body.collect(upTo: Self.maxAnswerBody)
@@ -121,7 +149,9 @@ public struct OllamaClient: Sendable {
     public func chat(_ request: OllamaChatRequest) async throws -> OllamaChatChunk {
         var request = request
         request.stream = false
-        return try await exchange(.POST, "/api/chat", body: request, as: OllamaChatChunk.self)
+        return try await exchange(
+            .POST, "/api/chat", body: request, as: OllamaChatChunk.self, model: request.model,
+            conversation: { request.conversationStart })
     }
 
     /// A streamed chat: Ollama's lines, once Ollama has answered (which must happen by `deadline`;
@@ -131,14 +161,18 @@ public struct OllamaClient: Sendable {
     {
         var request = request
         request.stream = true
-        return try await streamLines("/api/chat", body: try Self.encode(request), as: OllamaChatChunk.self, deadline: deadline)
+        return try await streamLines(
+            "/api/chat", body: try Self.encode(request), as: OllamaChatChunk.self, deadline: deadline, model: request.model,
+            conversation: { request.conversationStart })
     }
 
     /// A non-streamed completion of a raw prompt (`stream:false`).
     public func generate(_ request: OllamaGenerateRequest) async throws -> OllamaGenerateChunk {
         var request = request
         request.stream = false
-        return try await exchange(.POST, "/api/generate", body: request, as: OllamaGenerateChunk.self)
+        return try await exchange(
+            .POST, "/api/generate", body: request, as: OllamaGenerateChunk.self, model: request.model,
+            conversation: { request.conversationStart })
     }
 
     /// A streamed completion of a raw prompt: Ollama's lines, once Ollama has answered.
@@ -148,16 +182,26 @@ public struct OllamaClient: Sendable {
         var request = request
         request.stream = true
         return try await streamLines(
-            "/api/generate", body: try Self.encode(request), as: OllamaGenerateChunk.self, deadline: deadline)
+            "/api/generate", body: try Self.encode(request), as: OllamaGenerateChunk.self, deadline: deadline,
+            model: request.model, conversation: { request.conversationStart })
     }
 
     /// Embeddings of one or several texts, in one request.
     public func embed(_ request: OllamaEmbedRequest) async throws -> OllamaEmbedResponse {
-        try await exchange(.POST, "/api/embed", body: request, as: OllamaEmbedResponse.self)
+        try await exchange(.POST, "/api/embed", body: request, as: OllamaEmbedResponse.self, model: request.model)
     }
 
+    /// The models Ollama has; with several backends, all of theirs (see `BackendPool.readTags`).
     public func tags() async throws -> OllamaTagsResponse {
-        try await exchange(.GET, "/api/tags", body: Optional<OllamaShowRequest>.none, as: OllamaTagsResponse.self,
+        if let pool { return try await pool.readTags() }
+        return try await exchange(.GET, "/api/tags", body: Optional<OllamaShowRequest>.none, as: OllamaTagsResponse.self,
+            deadline: .now() + .seconds(10))
+    }
+
+    /// The models loaded now; with several backends, on every one (see `BackendPool.readRunning`).
+    public func running() async throws -> OllamaPsResponse {
+        if let pool { return try await pool.readRunning() }
+        return try await exchange(.GET, "/api/ps", body: Optional<OllamaShowRequest>.none, as: OllamaPsResponse.self,
             deadline: .now() + .seconds(10))
     }
 
@@ -287,6 +331,6 @@ public struct OllamaClient: Sendable {
 extension OllamaClient {
     public func show(_ model: String) async throws -> OllamaShowResponse {
         try await exchange(.POST, "/api/show", body: OllamaShowRequest(model: model), as: OllamaShowResponse.self,
-            deadline: .now() + .seconds(30))
+            deadline: .now() + .seconds(30), model: model)
     }
 }

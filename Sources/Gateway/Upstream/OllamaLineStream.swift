@@ -137,9 +137,10 @@ extension OllamaClient {
     /// A streamed request's lines, once Ollama has answered with a success status (which must happen
     /// by `deadline`; the body is the relay's to time).
     func streamLines<Line: OllamaStreamLine>(
-        _ path: String, body: ByteBuffer, as: Line.Type, deadline: NIODeadline
+        _ path: String, body: ByteBuffer, as: Line.Type, deadline: NIODeadline, model: String? = nil,
+        conversation: () -> UInt64? = { nil }
     ) async throws -> OllamaLineStream<Line> {
-        let response = try await send(.POST, path, body: body, deadline: deadline)
+        let response = try await send(.POST, path, body: body, deadline: deadline, model: model, conversation: conversation)
         return OllamaLineStream(body: response.body, client: self)
     }
 }

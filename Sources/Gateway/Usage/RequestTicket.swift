@@ -23,6 +23,8 @@ public final class RequestTicket: Sendable {
         var reservedTokens = 0
         /// Why the model stopped (Ollama's `done_reason`), for the request's trace.
         var finishReasons: [String] = []
+        /// Frees the in-flight counts the request holds on its backends, when it ends.
+        var backendReleases: [@Sendable () -> Void] = []
     }
 
     let started = ContinuousClock.now
@@ -70,6 +72,16 @@ public final class RequestTicket: Sendable {
         }
     }
 
+    /// The backend serving the request; `release` frees what it holds there once the request ends.
+    func setBackend(_ name: String, release: @escaping @Sendable () -> Void) {
+        let finished = state.withLock { state in
+            state.event.backend = name
+            if !state.finished { state.backendReleases.append(release) }
+            return state.finished
+        }
+        if finished { release() }
+    }
+
     /// The response is a stream: its relay will finish the ticket, not the middleware.
     public func finishWithBody() {
         state.withLock {
@@ -107,7 +119,7 @@ public final class RequestTicket: Sendable {
 
     /// Ends the request; later calls do nothing.
     public func finish(status: Int, error: GatewayError? = nil, cancelled: Bool = false) {
-        let finished: (UsageEvent, AuthenticatedKey?, Int, [String])? = state.withLock { state in
+        let finished: (UsageEvent, AuthenticatedKey?, Int, [String], [@Sendable () -> Void])? = state.withLock { state in
             guard !state.finished else { return nil }
             state.finished = true
             state.event.status = status
@@ -117,9 +129,11 @@ public final class RequestTicket: Sendable {
             state.event.latency = .now - started
             state.event.timeToFirstToken = state.firstToken.map { $0 - started }
             if state.event.completionTokens == 0 { state.event.completionTokens = state.producedLines }
-            return (state.event, state.admittedKey, state.reservedTokens, state.finishReasons)
+            defer { state.backendReleases = [] }
+            return (state.event, state.admittedKey, state.reservedTokens, state.finishReasons, state.backendReleases)
         }
-        guard let (event, key, reserved, finishReasons) = finished else { return }
+        guard let (event, key, reserved, finishReasons, releases) = finished else { return }
+        for release in releases { release() }
         sink.requestFinished(event, key: key)
         if let span { RequestTracing.finish(span, event: event, finishReasons: finishReasons) }
         // Only now: the real tokens are counted, so the key's budget is never seen without either.

@@ -22,6 +22,8 @@ public struct UsageEvent: Sendable, Equatable {
     public var timeToFirstToken: Duration?
     public var clientAddress: String?
     public var userAgent: String?
+    /// The backend (Ollama server) that served the request, by name.
+    public var backend: String? = nil
 
     public var totalTokens: Int { promptTokens + completionTokens }
 

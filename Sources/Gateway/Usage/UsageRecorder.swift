@@ -165,6 +165,6 @@ extension UsageRecord {
             errorType: event.errorType, promptTokens: event.promptTokens, completionTokens: event.completionTokens,
             cancelled: event.cancelled, latencyMs: milliseconds(event.latency),
             timeToFirstTokenMs: event.timeToFirstToken.map(milliseconds), tokensPerSecond: event.tokensPerSecond,
-            clientAddress: event.clientAddress, userAgent: event.userAgent)
+            clientAddress: event.clientAddress, userAgent: event.userAgent, backend: event.backend)
     }
 }

@@ -215,5 +215,26 @@ extension Migration {
                 "CREATE INDEX responses_created ON responses (created_at)",
             ]
         },
+        // Several Ollama servers: the backends defined from the admin API (shared by every instance),
+        // and which one served each request. The column is nullable: rows from before stay as they were.
+        Migration(version: 4, name: "backends") { _ in
+            [
+                """
+                CREATE TABLE backends (
+                    name TEXT PRIMARY KEY,
+                    url TEXT NOT NULL,
+                    auth_header_name TEXT,
+                    auth_header_value TEXT,
+                    priority BIGINT NOT NULL DEFAULT 0,
+                    weight BIGINT NOT NULL DEFAULT 1,
+                    enabled BOOLEAN NOT NULL DEFAULT TRUE,
+                    models TEXT NOT NULL DEFAULT '[]',
+                    created_at BIGINT NOT NULL,
+                    updated_at BIGINT NOT NULL
+                )
+                """,
+                "ALTER TABLE usage_log ADD COLUMN backend TEXT",
+            ]
+        },
     ]
 }

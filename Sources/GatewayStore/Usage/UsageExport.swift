@@ -104,7 +104,7 @@ enum UsageCSV {
     static let columns = [
         "id", "time", "request_id", "key_id", "model_requested", "model_resolved", "endpoint", "streamed",
         "status", "error_type", "prompt_tokens", "completion_tokens", "cancelled", "latency_ms",
-        "time_to_first_token_ms", "tokens_per_second", "client_address", "user_agent",
+        "time_to_first_token_ms", "tokens_per_second", "client_address", "user_agent", "backend",
     ]
     static let header = columns.joined(separator: ",") + "\r\n"
 
@@ -117,6 +117,7 @@ enum UsageCSV {
             String(record.promptTokens), String(record.completionTokens), record.cancelled ? "true" : "false",
             number(record.latencyMs), record.timeToFirstTokenMs.map(number) ?? "",
             record.tokensPerSecond.map(number) ?? "", text(record.clientAddress), text(record.userAgent),
+            text(record.backend),
         ]
         return cells.joined(separator: ",") + "\r\n"
     }

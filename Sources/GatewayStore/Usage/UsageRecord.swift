@@ -32,13 +32,17 @@ public struct UsageRecord: Sendable, Hashable, Codable {
     public var tokensPerSecond: Double?
     public var clientAddress: String?
     public var userAgent: String?
+    /// The backend (Ollama server) that served the request, by name; nil before there was a choice
+    /// or for a request refused before one was made.
+    public var backend: String?
 
     public init(
         time: Date, requestID: String, keyID: String?, modelRequested: String?, modelResolved: String?,
         endpoint: String, streamed: Bool, status: Int, errorType: String? = nil, promptTokens: Int,
         completionTokens: Int, cancelled: Bool = false, latencyMs: Double, timeToFirstTokenMs: Double? = nil,
-        tokensPerSecond: Double? = nil, clientAddress: String? = nil, userAgent: String? = nil
+        tokensPerSecond: Double? = nil, clientAddress: String? = nil, userAgent: String? = nil, backend: String? = nil
     ) {
+        self.backend = backend
         self.time = time
         self.requestID = requestID
         self.keyID = keyID
@@ -83,6 +87,7 @@ public struct UsageRecord: Sendable, Hashable, Codable {
         case tokensPerSecond = "tokens_per_second"
         case clientAddress = "client_address"
         case userAgent = "user_agent"
+        case backend
     }
 
     /// The record as it is stored: bounded text, whole milliseconds, sane numbers.
@@ -102,6 +107,7 @@ public struct UsageRecord: Sendable, Hashable, Codable {
         record.tokensPerSecond = tokensPerSecond.flatMap(Self.sane)
         record.clientAddress = clientAddress.map { String($0.prefix(UsageSchema.maximumIDLength)) }
         record.userAgent = userAgent.map { String($0.prefix(UsageSchema.maximumUserAgentLength)) }
+        record.backend = backend.map { String($0.prefix(UsageSchema.maximumIDLength)) }
         return record
     }
 

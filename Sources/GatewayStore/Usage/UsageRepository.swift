@@ -6,7 +6,7 @@ import SQLKit
 /// log. See docs/usage.md.
 public struct UsageRepository: Sendable {
     public static let maximumPageSize = 1000
-    /// Log rows per INSERT statement (17 binds a row).
+    /// Log rows per INSERT statement (18 values, 9 of them binds, a row).
     static let logInsertChunk = 500
 
     let database: GatewayDatabase
@@ -67,7 +67,7 @@ public struct UsageRepository: Sendable {
                 SQLNumber.text(record.tokensPerSecond),
             ]
             statement += SQLQueryString(numbers.joined(separator: ", ") + ", ")
-            statement += "\(bind: record.clientAddress), \(bind: record.userAgent))"
+            statement += "\(bind: record.clientAddress), \(bind: record.userAgent), \(bind: record.backend))"
             first = false
         }
         return statement
@@ -140,7 +140,8 @@ public struct UsageRepository: Sendable {
                 timeToFirstTokenMs: try row.optionalDouble("ttft_ms"),
                 tokensPerSecond: try row.optionalDouble("tokens_per_second"),
                 clientAddress: try row.optionalString("client_address"),
-                userAgent: try row.optionalString("user_agent")
+                userAgent: try row.optionalString("user_agent"),
+                backend: try row.optionalString("backend")
             )
         )
     }

@@ -14,7 +14,7 @@ enum UsageSchema {
     static let logColumns = [
         "occurred_at", "request_id", "key_id", "model_requested", "model_resolved", "endpoint", "streamed",
         "status", "error_type", "prompt_tokens", "completion_tokens", "cancelled", "latency_ms", "ttft_ms",
-        "tokens_per_second", "client_address", "user_agent",
+        "tokens_per_second", "client_address", "user_agent", "backend",
     ]
 
     static let latencyBucketColumns = (0..<UsageHistogram.bucketCount).map { "lat_" + twoDigits($0) }
