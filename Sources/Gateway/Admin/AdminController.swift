@@ -19,11 +19,11 @@ public struct AdminController: Sendable {
     let accounts: AdminAccounts
     let models: ModelAdministration
     let backendPool: BackendPool
-    let backendDirectory: BackendDirectory
+    let backends: BackendAdministration
 
     public init(services: GatewayServices) {
         self.backendPool = services.backends
-        self.backendDirectory = BackendDirectory(repository: services.store.backends, pool: services.backends)
+        self.backends = BackendAdministration(pool: services.backends, store: services.store)
         self.store = services.store
         self.registry = services.models
         self.runtimeSettings = PersistedRuntimeSettings(

@@ -71,6 +71,19 @@ extension OllamaClient {
         throw Self.noBackend(for: model, lastFailure: lastError)
     }
 
+    /// The backends a model management request applies to (pull, delete…): the one named, else every
+    /// enabled one.
+    func managementTargets(named name: String?) throws(GatewayError) -> [OllamaClient] {
+        guard let pool else { return [self] }
+        if let name {
+            guard let target = pool.target(named: name) else { throw Self.unknownBackend(name) }
+            return [target.client]
+        }
+        let targets = pool.enabledTargets().map(\.client)
+        guard !targets.isEmpty else { throw Self.noBackend(for: nil, lastFailure: nil) }
+        return targets
+    }
+
     /// Whether a failure lets the request move on to another backend, and whether it counts against
     /// the backend's health.
     static func verdict(on error: any Error) -> (tryNext: Bool, backendFault: Bool) {

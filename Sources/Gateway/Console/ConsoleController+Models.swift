@@ -36,23 +36,33 @@ extension ConsoleController {
             throw ConsoleFieldError(field: "name", message: "Name the model to pull, such as llama3.2 or qwen3:8b.")
         }
         try await store.auditLog.insert(AuditEvent(
-            actor: user.actor, action: "model.pull", target: name, details: nil, clientAddress: context.remoteAddress,
+            actor: user.actor, action: "model.pull", target: name, details: Self.backendDetail(form), clientAddress: context.remoteAddress,
             occurredAt: Date()))
         let body = ByteBuffer(string: Self.compactJSON(.object(["model": .string(name), "stream": .bool(true)])))
-        let upstream = try await services.upstream.send(.POST, "/api/pull", body: body)
+        let targets = try services.upstream.managementTargets(named: form.text("backend"))
         let registry = services.models
         let logger = context.logger
-        return Response(
-            status: .ok, headers: [.contentType: "application/x-ndjson"],
-            body: ResponseBody { writer in
-                for try await chunk in upstream.body { try await writer.write(chunk) }
-                do {
-                    try await registry.refresh()
-                } catch {
-                    logger.notice("model list not refreshed after a pull", metadata: ["error": "\(error)"])
-                }
-                try await writer.finish(nil)
-            })
+        // Each chosen backend's progress in turn, as the native /api/pull relays it.
+        return try await OllamaNativeController.relayManagement(to: targets, .POST, "/api/pull", body: body) {
+            do {
+                try await registry.refresh()
+            } catch {
+                logger.notice("model list not refreshed after a pull", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// The backend a pull or delete was limited to, for the audit log.
+    static func backendDetail(_ form: ConsoleForm) -> JSONValue? {
+        form.text("backend").map { .object(["backend": .string($0)]) }
+    }
+
+    /// With several backends: which one a pull or a delete applies to (every enabled one by default).
+    func backendChoice(_ label: String) -> HTML {
+        let names = services.backends.backends.filter(\.enabled).map(\.name)
+        guard names.count > 1 else { return .empty }
+        return ConsoleLayout.select(
+            "backend", label: label, options: [("", "Every enabled backend")] + names.map { ($0, $0) }, selected: "")
     }
 
     @Sendable func deletePage(_ request: Request, context: Context) async throws -> Response {
@@ -64,7 +74,7 @@ extension ConsoleController {
             "Delete \(name)?", section: .models, user: user,
             message: "Ollama deletes the model's files; requests for it fail until it is pulled again. Its settings here stay.",
             action: ConsoleURL.with("/admin/models/delete", [("name", name)]), button: "Delete the model",
-            cancel: ConsoleURL.model(name))
+            cancel: ConsoleURL.model(name), fields: backendChoice("Delete it from"))
     }
 
     @Sendable func deleteModel(_ request: Request, context: Context) async throws -> Response {
@@ -72,10 +82,13 @@ extension ConsoleController {
         let user = try ConsoleUser(context)
         let (name, entry) = try await modelEntry(request)
         guard entry?.info.available == true else { throw AdminAPIError.notFound("Ollama has no model '\(name)'.") }
+        var request = request
+        let form = try await ConsoleForm.read(&request)
         let body = ByteBuffer(string: Self.compactJSON(.object(["model": .string(name)])))
-        _ = try await services.upstream.send(.DELETE, "/api/delete", body: body, deadline: .now() + .seconds(60))
+        let targets = try services.upstream.managementTargets(named: form.text("backend"))
+        _ = try await OllamaNativeController.relayManagement(to: targets, .DELETE, "/api/delete", body: body)
         try await store.auditLog.insert(AuditEvent(
-            actor: user.actor, action: "model.delete", target: name, details: nil, clientAddress: context.remoteAddress,
+            actor: user.actor, action: "model.delete", target: name, details: Self.backendDetail(form), clientAddress: context.remoteAddress,
             occurredAt: Date()))
         try? await services.models.refresh()
         return ConsoleHTTP.redirect("/admin/models?notice=model-deleted")
@@ -119,6 +132,7 @@ extension ConsoleController {
         <form method="post" action="/admin/models/pull" id="pull-form" class="pull">
         \(ConsoleLayout.csrfField(user))
         \(ConsoleLayout.field("name", label: "Model", hint: "A name from the Ollama library, such as llama3.2 or qwen3:8b.", required: true))
+        \(backendChoice("Pull it into"))
         <div class="actions"><button type="submit" class="primary">Pull</button></div>
         </form>
         <div id="pull-progress" class="pull-progress" hidden>

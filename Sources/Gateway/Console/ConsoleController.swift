@@ -18,6 +18,7 @@ struct ConsoleController: Sendable {
     let keys: KeyAdministration
     let models: ModelAdministration
     let runtimeSettings: PersistedRuntimeSettings
+    let backendAdministration: BackendAdministration
 
     init(services: GatewayServices) {
         self.services = services
@@ -31,6 +32,7 @@ struct ConsoleController: Sendable {
         self.models = ModelAdministration(registry: services.models, audit: services.store.auditLog)
         self.runtimeSettings = PersistedRuntimeSettings(
             repository: services.store.settings, runtime: services.runtime, configuration: services.configuration)
+        self.backendAdministration = BackendAdministration(pool: services.backends, store: services.store)
     }
 
     /// The name of the login form's CSRF cookie (a double-submit token: there is no session yet).
@@ -55,6 +57,7 @@ struct ConsoleController: Sendable {
         signedIn.post("logout", use: logout)
         addKeyRoutes(to: signedIn)
         addModelRoutes(to: signedIn)
+        addBackendRoutes(to: signedIn)
         addUsageRoutes(to: signedIn)
         addSettingsRoutes(to: signedIn)
         addPlaygroundRoutes(to: signedIn)
@@ -89,6 +92,8 @@ struct ConsoleController: Sendable {
         "models-refreshed": "The model list has been read from Ollama.",
         "settings-saved": "The settings have been saved.",
         "model-deleted": "The model has been deleted.",
+        "backend-saved": "The backend has been saved; it serves from now on.",
+        "backend-removed": "The backend has been removed.",
     ]
 
     static func notice(_ request: Request) -> HTML? {

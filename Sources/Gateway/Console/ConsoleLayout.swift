@@ -4,13 +4,14 @@ import Hummingbird
 
 /// The sections of the console, in the order of its navigation.
 enum ConsoleSection: String, CaseIterable, Sendable {
-    case overview, keys, models, requests, playground, settings, audit
+    case overview, keys, models, backends, requests, playground, settings, audit
 
     var title: String {
         switch self {
         case .overview: "Overview"
         case .keys: "API keys"
         case .models: "Models"
+        case .backends: "Backends"
         case .requests: "Requests"
         case .playground: "Playground"
         case .settings: "Settings"
@@ -23,7 +24,7 @@ enum ConsoleSection: String, CaseIterable, Sendable {
 
 /// The one layout of every console page.
 enum ConsoleLayout {
-    static let assetVersion = "1"
+    static let assetVersion = "2"
 
     static func head(_ title: String) -> HTML {
         """
@@ -97,7 +98,7 @@ enum ConsoleLayout {
     /// The page that asks before something that cannot be undone: a form posting to `action`.
     static func confirmation(
         _ title: String, section: ConsoleSection, user: ConsoleUser, message: HTML, action: String, button: String,
-        cancel: String
+        cancel: String, fields: HTML = .empty
     ) -> Response {
         page(
             title, section: section, user: user,
@@ -106,6 +107,7 @@ enum ConsoleLayout {
             <p>\(message)</p>
             <form method="post" action="\(action)" class="actions">
             \(csrfField(user))
+            \(fields)
             <button type="submit" class="danger">\(button)</button>
             <a href="\(cancel)">Cancel</a>
             </form>

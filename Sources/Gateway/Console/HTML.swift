@@ -117,4 +117,5 @@ enum ConsoleURL {
 
     static func key(_ id: String) -> String { "\(root)/keys/\(component(id))" }
     static func model(_ name: String) -> String { with("\(root)/models/edit", [("name", name)]) }
+    static func backend(_ name: String) -> String { with("\(root)/backends/edit", [("name", name)]) }
 }

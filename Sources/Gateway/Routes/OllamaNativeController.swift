@@ -206,52 +206,49 @@ public struct OllamaNativeController: Sendable {
         let upstreamPath = request.uri.path
         let sent = body.readableBytes > 0 ? body : nil
         // One backend when the client names it, else every enabled one, in turn (docs/backends.md).
-        let targets = try managementTargets(named: request.uri.queryParameters.get(RequestRouting.backendParameter))
-        let first = try await targets[0].sendDirect(method, upstreamPath, body: sent)
+        let targets = try upstream.managementTargets(named: request.uri.queryParameters.get(RequestRouting.backendParameter))
+        return try await Self.relayManagement(to: targets, method, upstreamPath, body: sent)
+    }
+
+    /// Sends a model management request to each backend in turn. A streamed answer (pull, push,
+    /// create) relays every backend's progress lines one after the other, and a backend that fails
+    /// after the first ends the stream with Ollama's error line; a whole answer (delete, copy, a pull
+    /// with `stream:false`) is the last backend's, and the first failure is the caller's. `afterwards`
+    /// runs once every backend is done (the console reads the model list again).
+    static func relayManagement(
+        to targets: [OllamaClient], _ method: HTTPMethod, _ path: String, body: ByteBuffer?,
+        afterwards: @escaping @Sendable () async -> Void = {}
+    ) async throws -> Response {
+        let first = try await targets[0].sendDirect(method, path, body: body)
         var headers: HTTPFields = [:]
         if let type = first.headers.first(name: "Content-Type") { headers[.contentType] = type }
         let streamed = first.headers.first(name: "Content-Type")?.hasPrefix("application/x-ndjson") == true
         guard streamed || targets.count == 1 else {
-            // Whole answers (delete, copy, a pull with stream:false): each backend in turn; the last answer
-            // stands for all, and the first failure is the client's.
             var answer = try await first.body.collect(upTo: OllamaClient.maxAnswerBody)
             for target in targets.dropFirst() {
-                answer = try await target.sendDirect(method, upstreamPath, body: sent).body.collect(upTo: OllamaClient.maxAnswerBody)
+                answer = try await target.sendDirect(method, path, body: body).body.collect(upTo: OllamaClient.maxAnswerBody)
             }
+            await afterwards()
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: answer))
         }
-        let renderer = renderer
         // A client that leaves is noticed when a write to it fails, which ends the upstream request
         // (watching the connection's input instead would read its next request and close it).
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
                 for try await chunk in first.body { try await writer.write(chunk) }
-                // Progress lines of the next backends follow; a backend that fails ends the stream
-                // with Ollama's error line.
                 for target in targets.dropFirst() {
                     do {
-                        let response = try await target.sendDirect(method, upstreamPath, body: sent)
+                        let response = try await target.sendDirect(method, path, body: body)
                         for try await chunk in response.body { try await writer.write(chunk) }
                     } catch let error as GatewayError {
-                        try await writer.write(renderer.streamEvent(for: error))
+                        try await writer.write(OllamaErrorRenderer().streamEvent(for: error))
                         break
                     }
                 }
+                await afterwards()
                 try await writer.finish(nil)
             })
-    }
-
-    /// The clients of the backends a model management request applies to.
-    func managementTargets(named name: String?) throws(GatewayError) -> [OllamaClient] {
-        guard let pool = upstream.pool else { return [upstream] }
-        if let name {
-            guard let target = pool.target(named: name) else { throw OllamaClient.unknownBackend(name) }
-            return [target.client]
-        }
-        let targets = pool.enabledTargets().map(\.client)
-        guard !targets.isEmpty else { throw OllamaClient.noBackend(for: nil, lastFailure: nil) }
-        return targets
     }
 
     // MARK: - Helpers

@@ -115,6 +115,7 @@ td.details code { font-size: .8rem; overflow-wrap: anywhere; }
 .notice { background: var(--ok-bg); color: var(--ok-fg); padding: .6rem .9rem; border-radius: 8px; }
 .error { background: var(--bad-bg); color: var(--bad-fg); padding: .6rem .9rem; border-radius: 8px; overflow-wrap: anywhere; }
 ul.error { padding-left: 2rem; }
+ul.plain { list-style: none; margin: 0; padding: 0; }
 .warning { background: var(--warn-bg); color: var(--warn-fg); padding: .6rem .9rem; border-radius: 8px; }
 
 /* Forms */
