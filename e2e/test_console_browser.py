@@ -31,7 +31,8 @@ if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
 import openai  # noqa: E402
 from axe_selenium_python import Axe  # noqa: E402
 from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    NoAlertPresentException, StaleElementReferenceException, WebDriverException)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
@@ -44,6 +45,7 @@ XSS_ALIAS = "\"><img src=x onerror=\"window.__xss='alias'\">"
 XSS_BRIEF = "\"><img src=x onerror=alert(1)>"
 
 SHOTS = pathlib.Path(os.environ.get("CONSOLE_SCREENSHOTS") or tempfile.mkdtemp(prefix="console-screenshots-"))
+SHOTS.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(scope="module")
@@ -127,13 +129,25 @@ def submit(driver, form_selector="main form.stack, main form.grid-form", navigat
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(By.CSS_SELECTOR, form_selector).find_element(By.CSS_SELECTOR, "button[type=submit].primary").click()
     if navigates:
-        wait_for(driver, expected_conditions.staleness_of(page))
+        wait_for(driver, page_replaced(page))
+
+
+def page_replaced(page):
+    """Like selenium's staleness_of, but chromedriver may also answer a query on the old page's node
+    with "Node with given id does not belong to the document" while the next page replaces it."""
+    def replaced(_driver):
+        try:
+            page.is_enabled()
+            return False
+        except (StaleElementReferenceException, WebDriverException):
+            return True
+    return replaced
 
 
 def click_and_wait(driver, element):
     page = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    wait_for(driver, expected_conditions.staleness_of(page))
+    wait_for(driver, page_replaced(page))
 
 
 def last_chat_body(sim):
@@ -219,6 +233,17 @@ def test_the_whole_life_of_a_key_and_a_model(console, sim, browser):
     driver.get(console + "/admin/models")
     assert XSS_BRIEF in driver.find_element(By.CSS_SELECTOR, "main table").text
     assert_inert(driver)
+
+    # A second backend (the same simulator under another name), added through the form: the Backends
+    # page lists both with the requests the first one served.
+    driver.get(console + "/admin/backends")
+    fill(driver, "name", "second")
+    fill(driver, "url", sim)
+    submit(driver)
+    assert "The backend has been saved" in driver.page_source
+    table = driver.find_element(By.CSS_SELECTOR, "main table").text
+    assert "ollama" in table and "second" in table
+    check_page(driver, "backends")
 
     # The remaining pages.
     for path, name in [("/admin/settings", "settings"), ("/admin/audit", "audit"), ("/admin/password", "password")]:

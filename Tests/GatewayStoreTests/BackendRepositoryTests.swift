@@ -61,4 +61,33 @@ struct BackendRepositoryTests {
             #expect(UsageCSV.line(page.entries[1]).hasSuffix(",gpu1\r\n"))
         }
     }
+
+    @Test("what each backend served in a span, from the usage log", arguments: TestEngine.available)
+    func backendActivity(engine: TestEngine) async throws {
+        try await withTestDatabase(engine) { database in
+            let usage = testStore(database).usage
+            func record(_ id: String, _ backend: String?, status: Int, latency: Double, ttft: Double?, at offset: TimeInterval)
+                -> UsageRecord
+            {
+                UsageRecord(
+                    time: referenceTime.addingTimeInterval(offset), requestID: id, keyID: nil, modelRequested: "m",
+                    modelResolved: "m:latest", endpoint: "/api/chat", streamed: ttft != nil, status: status, promptTokens: 1,
+                    completionTokens: 1, latencyMs: latency, timeToFirstTokenMs: ttft, backend: backend)
+            }
+            try await usage.insert([
+                record("r1", "gpu1", status: 200, latency: 100, ttft: 20, at: 10),
+                record("r2", "gpu1", status: 503, latency: 300, ttft: nil, at: 20),
+                record("r3", "gpu1", status: 200, latency: 200, ttft: 40, at: 30),
+                record("r4", "gpu2", status: 200, latency: 50, ttft: nil, at: 40),
+                record("r5", nil, status: 401, latency: 1, ttft: nil, at: 50),  // refused before a backend was chosen
+                record("r6", "gpu2", status: 200, latency: 9, ttft: nil, at: 3600),  // after the span
+            ])
+            let rows = try await usage.backendActivity(from: referenceTime, to: referenceTime.addingTimeInterval(3600))
+            #expect(rows.map(\.backend) == ["gpu1", "gpu2"])
+            #expect(rows[0].requests == 3 && rows[0].errors == 1)
+            #expect(rows[0].averageLatencyMs == 200 && rows[0].averageTimeToFirstTokenMs == 30)
+            #expect(rows[1].requests == 1 && rows[1].errors == 0 && rows[1].averageTimeToFirstTokenMs == nil)
+            #expect(try await usage.backendActivity(from: referenceTime.addingTimeInterval(-60), to: referenceTime).isEmpty)
+        }
+    }
 }

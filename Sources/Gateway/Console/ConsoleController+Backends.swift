@@ -81,21 +81,20 @@ extension ConsoleController {
             let name: HTML = backend.source == .database
                 ? "<a href=\"\(ConsoleURL.backend(backend.name))\">\(backend.name)</a>"
                 : "\(backend.name)"
+            let source: HTML = backend.source == .database ? "added here" : "configuration"
+            let allowed: HTML = backend.models.isEmpty
+                ? .empty : "<br><small>may serve: \(backend.models.joined(separator: ", "))</small>"
             return """
-                <tr><th scope="row">\(name)</th>\
-                <td><code>\(backend.url)</code></td>\
-                <td>\(backend.source == .database ? "console / admin API" : "configuration")</td>\
-                <td>\(Self.backendBadge(status))\(status.lastError.map { e -> HTML in "<br><small>\(e)</small>" })</td>\
-                <td>\(status.version ?? "–")</td>\
-                <td class="num">\(backend.priority)</td><td class="num">\(backend.weight)</td>\
-                <td>\(backend.models.isEmpty ? "all" : backend.models.joined(separator: ", "))</td>\
-                <td class="num">\(status.models.map { ConsoleFormat.number($0.count) } ?? "–")</td>\
+                <tr><th scope="row">\(name)<br><small><code>\(backend.url)</code> · \(source)</small></th>\
+                <td>\(Self.backendBadge(status))\(status.version.map { v -> HTML in " <small>\(v)</small>" })\
+                \(status.lastError.map { e -> HTML in "<br><small>\(e)</small>" })</td>\
+                <td class="num">\(backend.priority) / \(backend.weight)</td>\
+                <td>\(status.models.map { ConsoleFormat.number($0.count) } ?? "–")\(allowed)</td>\
                 <td>\(Self.loadedModels(status.running))</td>\
                 <td class="num">\(status.inFlight)</td>\
                 <td class="num">\(ConsoleFormat.number(status.requests)) / \(ConsoleFormat.number(status.failures))</td>\
                 <td class="num">\(ConsoleFormat.number(hour?.requests ?? 0)) / \(ConsoleFormat.number(hour?.errors ?? 0))</td>\
-                <td class="num">\(ConsoleFormat.milliseconds(hour?.averageLatencyMs))</td>\
-                <td class="num">\(ConsoleFormat.milliseconds(hour?.averageTimeToFirstTokenMs))</td></tr>
+                <td class="num">\(ConsoleFormat.milliseconds(hour?.averageLatencyMs)) / \(ConsoleFormat.milliseconds(hour?.averageTimeToFirstTokenMs))</td></tr>
                 """
         }
         let errors = error.map { [$0.field: $0.message] } ?? [:]
@@ -104,11 +103,12 @@ extension ConsoleController {
             """
             <p>The Ollama servers behind the gateway. Requests go to one that has the model, preferring one where \
             it is loaded, then the least busy, within the best (lowest) priority; see docs/backends.md. \
-            State and counts are this instance's since it started; the last hour comes from the usage log.</p>
+            State, requests in flight and "Req / failed" are this instance's since it started; the last hour \
+            (1 h: requests, errors, average latency and time to first token) comes from the usage log.</p>
             \(ConsoleLayout.table(
                 caption: "Backends",
-                headers: ["Name", "URL", "Defined by", "State", "Version", "Priority", "Weight", "May serve", "Models",
-                    "Loaded now", "In flight", "Requests / failures", "Last hour req / errors", "Avg latency", "Avg TTFT"],
+                headers: ["Backend", "State", "Priority / weight", "Models", "Loaded now", "In flight",
+                    "Req / failed", "1 h req / errors", "1 h latency / TTFT"],
                 rows: rows, empty: "No backend."))
             <section class="card" aria-labelledby="add-backend">
             <h2 id="add-backend">Add a backend</h2>
@@ -149,11 +149,12 @@ extension ConsoleController {
         }
     }
 
-    static func loadedModels(_ running: [OllamaRunningModel]) -> HTML {
+    /// Each loaded model with the minutes before Ollama unloads it.
+    static func loadedModels(_ running: [OllamaRunningModel], now: Date = Date()) -> HTML {
         guard !running.isEmpty else { return "–" }
         let items = running.map { model -> HTML in
-            let until = model.expiresAt.flatMap(BackendPool.parseTime)
-            return "<li>\(model.name)\(until.map { u -> HTML in " <small>until \(ConsoleFormat.time(u))</small>" })</li>"
+            let minutes = model.expiresAt.flatMap(BackendPool.parseTime).map { Int(($0.timeIntervalSince(now) / 60).rounded(.up)) }
+            return "<li>\(model.name)\(minutes.map { m -> HTML in " <small>for \(max(m, 0)) min</small>" })</li>"
         }
         return "<ul class=\"plain\">\(items)</ul>"
     }
