@@ -80,7 +80,16 @@ public func buildApplication(
     // Several instances share one PostgreSQL: their rate windows must be shared too.
     let limiter = KeyLimiter(shared: database.engine == .postgres ? store.rateLimits : nil)
     let metrics = GatewayMetrics()
-    let usage = UsageRecorder(store: store, limiter: limiter, authenticator: authenticator, metrics: metrics, logger: logger)
+    // Usage a killed gateway had not written yet is in its journal: into the database before the
+    // first request, so the keys' counts include it.
+    do {
+        try await UsageJournal.recover(dataDirectory: configuration.dataDirectory, store: store, logger: logger)
+    } catch {
+        logger.error("could not replay the usage journal; it is kept for the next start", metadata: ["error": "\(error)"])
+    }
+    let usage = UsageRecorder(
+        store: store, limiter: limiter, authenticator: authenticator, metrics: metrics,
+        journal: UsageJournal(dataDirectory: configuration.dataDirectory, logger: logger), logger: logger)
     let services = GatewayServices(
         configuration: configuration, upstream: upstream, backends: pool, store: store, models: registry,
         images: ImageFetcher(policy: configuration.imageFetch, logger: logger),

@@ -92,8 +92,10 @@ struct StreamRelay<Adapter: StreamAdapter>: Sendable {
             try await pump(open, adapter: &adapter, writer: &writer)
             adapter.closing(into: &output)
             account(adapter)
-            if output.readableBytes > 0 { try await writer.write(output) }
+            // Accounted before the last bytes go: a client that has the whole answer finds it in the
+            // usage journal even if the gateway is killed the next instant.
             ticket?.finish(status: 200)
+            if output.readableBytes > 0 { try await writer.write(output) }
         } catch let error as GatewayError {
             // After the first byte the status is sent: the failure travels as the last event.
             account(adapter)

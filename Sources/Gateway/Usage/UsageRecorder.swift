@@ -24,12 +24,15 @@ public final class UsageRecorder: UsageSink, Service {
     let capacity: Int
     let batchInterval: Duration
     let logger: Logger
+    /// Each record on disk until its batch is in the database (see `UsageJournal`); nil: memory only.
+    let journal: UsageJournal?
     private let queue = Mutex(Queue())
 
-    public init(
+    init(
         store: GatewayStore, limiter: KeyLimiter, authenticator: APIKeyAuthenticator, metrics: GatewayMetrics,
-        capacity: Int = 50_000, batchInterval: Duration = .milliseconds(100), logger: Logger
+        capacity: Int = 50_000, batchInterval: Duration = .milliseconds(100), journal: UsageJournal? = nil, logger: Logger
     ) {
+        self.journal = journal
         self.store = store
         self.limiter = limiter
         self.authenticator = authenticator
@@ -66,9 +69,14 @@ public final class UsageRecorder: UsageSink, Service {
             queue.events.append((event, key?.id))
             return true
         }
-        if !accepted {
+        guard accepted else {
             logger.warning("usage queue full: a usage record was dropped", metadata: ["request.id": "\(event.requestID)"])
+            return
         }
+        // After the queue: a batch taken meanwhile has this record, and the segment it lands in is
+        // removed only with a later batch (a replay skips what the database has). Before the
+        // response ends: the ticket is finished before its last byte is sent.
+        journal?.append(UsageRecord(event).normalized)
     }
 
     /// `request id=… key=… model=… route=… status=… duration_ms=… tokens_in=… tokens_out=… stream=… cancelled=…`
@@ -101,6 +109,7 @@ public final class UsageRecorder: UsageSink, Service {
         // Drain until shutdown is requested, then once more: requests that finished meanwhile are kept.
         await PeriodicWork.run(every: batchInterval) { await self.flush() }
         await flush()
+        journal?.finish()
     }
 
     /// Returns once `run` has written its last batch. A graceful shutdown stops the recorder before
@@ -116,11 +125,14 @@ public final class UsageRecorder: UsageSink, Service {
     public func flush() async {
         let batch = queue.withLock { queue in
             defer { queue.events.removeAll(keepingCapacity: true) }
+            // The journal's sealed segments then hold every record of the batch.
+            if !queue.events.isEmpty { journal?.seal() }
             return queue.events
         }
         guard !batch.isEmpty else { return }
         do {
             try await store.usage.insert(batch.map { UsageRecord($0.0) })
+            journal?.sealedAreStored()
         } catch {
             // Put the batch back (within the queue's bound) so a database hiccup loses nothing.
             let requeued = queue.withLock { queue in

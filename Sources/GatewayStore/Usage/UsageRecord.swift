@@ -91,7 +91,7 @@ public struct UsageRecord: Sendable, Hashable, Codable {
     }
 
     /// The record as it is stored: bounded text, whole milliseconds, sane numbers.
-    var normalized: UsageRecord {
+    public var normalized: UsageRecord {
         var record = self
         record.time = Timestamp.date(Timestamp.milliseconds(time))
         record.requestID = String(requestID.prefix(UsageSchema.maximumIDLength))

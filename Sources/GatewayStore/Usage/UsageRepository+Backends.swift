@@ -30,3 +30,22 @@ extension UsageRepository {
         }
     }
 }
+
+extension UsageRepository {
+    /// Which of these request ids the log has already (for replaying a usage journal without
+    /// doubling: a request id holds a random part per process, so it names one request).
+    public func storedRequestIDs(_ requestIDs: [String]) async throws -> Set<String> {
+        let ids = Array(Set(requestIDs.map { String($0.prefix(UsageSchema.maximumIDLength)) }))
+        var found = Set<String>()
+        var start = 0
+        while start < ids.count {
+            let chunk = ids[start..<min(start + 500, ids.count)]
+            start += 500
+            let rows = try await sql.raw(
+                "SELECT request_id FROM usage_log WHERE request_id IN (\(binds: chunk.map { $0 as any Encodable & Sendable }))"
+            ).all()
+            for row in rows { found.insert(try row.string("request_id")) }
+        }
+        return found
+    }
+}
