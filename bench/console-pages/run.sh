@@ -6,8 +6,9 @@
 #   bench/console-pages/run.sh [--rows N] [--iterations N] [--database-url URL] [--quick] [--bin-dir DIR]
 #
 # SQLite by default (a temporary data directory); PostgreSQL with --database-url (a new schema in it,
-# left for you to drop). --quick: 20,000 rows, 3 iterations. Prints a Markdown table on stdout;
-# progress goes to stderr. Ollama is not needed (the overview reports it unreachable at once).
+# left for you to drop; a URL that names a `schema=` is measured as it is, without filling).
+# --quick: 20,000 rows, 3 iterations. Prints a Markdown table on stdout; progress goes to stderr.
+# Ollama is not needed (the overview reports it unreachable at once).
 # --bin-dir takes usage-bench and ollama-gateway from DIR instead of building them (release).
 set -euo pipefail
 
@@ -49,12 +50,19 @@ trap cleanup EXIT
 
 STORE_ARGS=(--data-dir "$WORK/data")
 if [[ -n "$DATABASE_URL_ARG" ]]; then
-    schema="console_bench_$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
-    separator="?"; [[ "$DATABASE_URL_ARG" == *"?"* ]] && separator="&"
-    url="${DATABASE_URL_ARG}${separator}schema=${schema}"
-    log "filling PostgreSQL schema $schema with $ROWS rows (drop it afterwards: DROP SCHEMA $schema CASCADE)"
-    "$BIN_DIR/usage-bench" --engine postgres --database-url "$url" --rows "$ROWS" --iterations 1 >/dev/null
-    STORE_ARGS=(--data-dir "$WORK/data" --database-url "$url")
+    if [[ "$DATABASE_URL_ARG" == *"schema="* ]]; then
+        # A schema named in the URL: filled by an earlier run (which printed its name), measured again.
+        url="$DATABASE_URL_ARG"
+        log "measuring the schema the URL names, as it is"
+    else
+        schema="console_bench_$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
+        separator="?"; [[ "$DATABASE_URL_ARG" == *"?"* ]] && separator="&"
+        url="${DATABASE_URL_ARG}${separator}schema=${schema}"
+        log "filling PostgreSQL schema $schema with $ROWS rows (drop it afterwards: DROP SCHEMA $schema CASCADE)"
+        "$BIN_DIR/usage-bench" --engine postgres --database-url "$url" --rows "$ROWS" --iterations 1 >/dev/null
+    fi
+    # serve reads the database URL from DATABASE_URL (a secret: it has no flag).
+    export DATABASE_URL="$url"
     ENGINE=postgres
 else
     log "filling SQLite with $ROWS rows"
@@ -85,7 +93,7 @@ for asset in console.css console.js; do
     ASSETS=$((ASSETS + $(curl -sf -b "$JAR" "$BASE/admin/assets/$asset" | wc -c)))
 done
 first_request=$(curl -sf -b "$JAR" "$BASE/admin/requests" | grep -o '/admin/requests/detail?id=[^"]*' | head -n1 || true)
-PAGES=("/admin/?range=1h" "/admin/?range=24h" "/admin/?range=30d" "/admin/keys" "/admin/models" "/admin/requests"
+PAGES=("/admin/?range=1h" "/admin/?range=24h" "/admin/?range=30d" "/admin/keys" "/admin/models" "/admin/backends" "/admin/requests"
     "/admin/requests?status=5xx&range=30d" "/admin/audit" "/admin/settings" "/admin/playground")
 [[ -n "$first_request" ]] && PAGES+=("$first_request")
 

@@ -136,6 +136,15 @@ public final class BackendPool: Sendable {
 
     /// The backends to try for `model` (an Ollama name), best first; empty when none can serve it.
     public func plan(model: String, session: UInt64? = nil) -> [Target] {
+        // One backend, as most run: it gets every request it may serve, whatever its state.
+        let only: Target?? = state.withLock { state in
+            guard state.members.count == 1 else { return .none }
+            let member = state.members[0]
+            guard member.backend.enabled, member.backend.models.isEmpty || member.backend.allows(ModelInfo.normalized(model))
+            else { return .some(nil) }
+            return .some(Target(name: member.backend.name, client: member.client))
+        }
+        if let only { return only.map { [$0] } ?? [] }
         let normalized = ModelInfo.normalized(model)
         let now = ContinuousClock.now
         let wallNow = Date()
@@ -204,11 +213,20 @@ public final class BackendPool: Sendable {
         update(name) { $0.inFlight = max(0, $0.inFlight - 1) }
     }
 
-    /// The backend answered a request: whatever failures came before are forgotten.
-    func succeeded(_ name: String) {
-        update(name) { member in
-            member.consecutiveFailures = 0
-            member.coolingUntil = nil
+    /// The backend answered a request: whatever failures came before are forgotten, and the model
+    /// that answered is loaded there now (until the next `/api/ps` says otherwise, or Ollama's default
+    /// keep-alive of five minutes passes), which routing prefers when there is a choice.
+    func succeeded(_ name: String, model: String? = nil) {
+        state.withLock { state in
+            guard let index = state.members.firstIndex(where: { $0.backend.name == name }) else { return }
+            state.members[index].consecutiveFailures = 0
+            state.members[index].coolingUntil = nil
+            guard let model, state.members.count > 1 else { return }
+            let now = Date()
+            let normalized = ModelInfo.normalized(model)
+            if !state.members[index].isLoaded(normalized, at: now) {
+                state.members[index].loadedUntil[normalized] = now.addingTimeInterval(300)
+            }
         }
     }
 
@@ -253,16 +271,6 @@ public final class BackendPool: Sendable {
             member.healthy = false
             member.lastProbe = Date()
             member.lastError = reason
-        }
-    }
-
-    /// A model answered a request there, so it is loaded now (until the next `/api/ps` says otherwise,
-    /// or Ollama's default keep-alive of five minutes passes).
-    func noteLoaded(_ model: String, on name: String) {
-        let until = Date().addingTimeInterval(300)
-        update(name) { member in
-            let normalized = ModelInfo.normalized(model)
-            if !member.isLoaded(normalized, at: Date()) { member.loadedUntil[normalized] = until }
         }
     }
 

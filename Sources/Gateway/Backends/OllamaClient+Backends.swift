@@ -41,8 +41,7 @@ extension OllamaClient {
             pool.started(target.name)
             do {
                 let answered = try await target.client.sendTraced(method, path, body: body, deadline: attemptDeadline)
-                pool.succeeded(target.name)
-                if let model { pool.noteLoaded(model, on: target.name) }
+                pool.succeeded(target.name, model: model)
                 if let session { pool.remember(session: session, servedBy: target.name) }
                 if let ticket = routing?.ticket {
                     ticket.setBackend(target.name) { pool.finished(target.name) }

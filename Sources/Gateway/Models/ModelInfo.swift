@@ -44,7 +44,8 @@ public struct ModelInfo: Sendable, Equatable {
 
     /// Ollama's names: `x` means `x:latest`.
     static func normalized(_ name: String) -> String {
-        name.contains(":") ? name : name + ":latest"
+        // A byte search: `contains(":")` would be Foundation's string search, on every routed request.
+        name.utf8.contains(UInt8(ascii: ":")) ? name : name + ":latest"
     }
 
     /// The short form of a name: `x:latest` is `x`.

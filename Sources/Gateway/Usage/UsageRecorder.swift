@@ -76,7 +76,7 @@ public final class UsageRecorder: UsageSink, Service {
         // After the queue: a batch taken meanwhile has this record, and the segment it lands in is
         // removed only with a later batch (a replay skips what the database has). Before the
         // response ends: the ticket is finished before its last byte is sent.
-        journal?.append(UsageRecord(event).normalized)
+        journal?.append(UsageRecord(event))
     }
 
     /// `request id=… key=… model=… route=… status=… duration_ms=… tokens_in=… tokens_out=… stream=… cancelled=…`
