@@ -214,16 +214,8 @@ final class UsageJournal: Sendable {
                 let missing = records.filter { !stored.contains($0.requestID) }
                 if !missing.isEmpty {
                     try await store.usage.insert(missing)
-                    var perKey: [String: (tokens: Int, last: Date)] = [:]
-                    for record in missing {
-                        guard let keyID = record.keyID else { continue }
-                        let previous = perKey[keyID]
-                        perKey[keyID] = (
-                            (previous?.tokens ?? 0) + record.promptTokens + record.completionTokens,
-                            max(previous?.last ?? record.time, record.time)
-                        )
-                    }
-                    for (keyID, use) in perKey {
+                    let uses = missing.map { (keyID: $0.keyID, tokens: $0.promptTokens + $0.completionTokens, time: $0.time) }
+                    for (keyID, use) in UsageRecorder.keyUse(uses) {
                         try await store.apiKeys.recordUse(id: keyID, tokens: use.tokens, at: use.last)
                     }
                     recovered += missing.count

@@ -146,13 +146,7 @@ public final class UsageRecorder: UsageSink, Service {
                 metadata: ["error": "\(error)", "usage.requeued": "\(requeued)"])
             return
         }
-        var perKey: [String: (tokens: Int, last: Date)] = [:]
-        for (event, keyID) in batch {
-            guard let keyID else { continue }
-            let previous = perKey[keyID]
-            perKey[keyID] = ((previous?.tokens ?? 0) + event.totalTokens, max(previous?.last ?? event.time, event.time))
-        }
-        for (keyID, use) in perKey {
+        for (keyID, use) in Self.keyUse(batch.map { (keyID: $0.1, tokens: $0.0.totalTokens, time: $0.0.time) }) {
             do {
                 try await store.apiKeys.recordUse(id: keyID, tokens: use.tokens, at: use.last)
                 authenticator.noteTokensStored(use.tokens, forKey: keyID)
@@ -163,6 +157,19 @@ public final class UsageRecorder: UsageSink, Service {
                 logger.error("could not record key usage", metadata: ["key.id": "\(keyID)", "error": "\(error)"])
             }
         }
+    }
+}
+
+extension UsageRecorder {
+    /// The tokens and the last use of each key in a batch, for the keys' stored counters.
+    static func keyUse(_ uses: [(keyID: String?, tokens: Int, time: Date)]) -> [String: (tokens: Int, last: Date)] {
+        var perKey: [String: (tokens: Int, last: Date)] = [:]
+        for use in uses {
+            guard let keyID = use.keyID else { continue }
+            let previous = perKey[keyID]
+            perKey[keyID] = ((previous?.tokens ?? 0) + use.tokens, max(previous?.last ?? use.time, use.time))
+        }
+        return perKey
     }
 }
 
