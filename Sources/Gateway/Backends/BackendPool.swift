@@ -136,15 +136,15 @@ public final class BackendPool: Sendable {
 
     /// The backends to try for `model` (an Ollama name), best first; empty when none can serve it.
     public func plan(model: String, session: UInt64? = nil) -> [Target] {
-        // One backend, as most run: it gets every request it may serve, whatever its state.
-        let only: Target?? = state.withLock { state in
-            guard state.members.count == 1 else { return .none }
+        // One backend, as most run: it gets every request it may serve, whatever its state (nil: several).
+        let single: [Target]? = state.withLock { state in
+            guard state.members.count == 1 else { return nil }
             let member = state.members[0]
             guard member.backend.enabled, member.backend.models.isEmpty || member.backend.allows(ModelInfo.normalized(model))
-            else { return .some(nil) }
-            return .some(Target(name: member.backend.name, client: member.client))
+            else { return [] }
+            return [Target(name: member.backend.name, client: member.client)]
         }
-        if let only { return only.map { [$0] } ?? [] }
+        if let single { return single }
         let normalized = ModelInfo.normalized(model)
         let now = ContinuousClock.now
         let wallNow = Date()
