@@ -141,3 +141,22 @@ def test_start_up_says_how_to_get_a_key_and_that_the_password_is_the_default(wor
     assert "keys create" in stderr, stderr
     assert "admin/admin" in stderr, stderr
     assert "database: sqlite:" in stderr, stderr
+
+
+def test_the_demo_answers_with_its_simulator_whatever_ollama_url_says(workdir):
+    """The README's first command: `serve --demo` answers from the built-in simulator, also when
+    OLLAMA_URL names servers that do not answer."""
+    data = os.path.join(workdir, "data")
+    env = environment({"DEMO_SIM_PORT": str(closed_port()), "OLLAMA_URL": "a=http://127.0.0.1:9,b=http://127.0.0.1:10"})
+    key = subprocess.run([GATEWAY_BIN, "keys", "create", "--name", "demo", "--data-dir", data],
+                         capture_output=True, text=True, env=env, check=True).stdout.strip().splitlines()[-1]
+    process, url = start_listening_process(
+        [GATEWAY_BIN, "serve", "--demo", "--port", "0", "--data-dir", data], env, "demo gateway")
+    try:
+        status, body = request(url, "/v1/chat/completions",
+                               {"model": "sim-chat", "messages": [{"role": "user", "content": "hello"}]}, key)
+        assert status == 200, body
+        assert body["choices"][0]["message"]["content"], body
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
