@@ -145,31 +145,18 @@ public func buildRouter(_ services: GatewayServices) -> Router<GatewayRequestCon
         metrics: services.metrics, usage: services.usage, token: services.configuration.metricsToken,
         backends: services.backends)
         .addRoutes(to: router)
-    OpenAIController(
-        upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,
-        access: services.access
-    ).addRoutes(to: router.group("v1"))
-    ResponsesController(
-        upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,
-        access: services.access, responses: services.store.responses
-    ).addRoutes(to: router.group("v1"))
-    OpenAIEmbeddingsController(
-        upstream: services.upstream, models: services.models, settings: services.settings, access: services.access
-    ).addRoutes(to: router.group("v1"))
-    OpenAICompletionsController(
-        upstream: services.upstream, models: services.models, settings: services.settings, access: services.access
-    ).addRoutes(to: router.group("v1"))
-    let anthropic = AnthropicController(
-        upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,
-        access: services.access)
+    let api = APIRouteServices(services)
+    OpenAIController(api).addRoutes(to: router.group("v1"))
+    ResponsesController(api, responses: services.store.responses).addRoutes(to: router.group("v1"))
+    OpenAIEmbeddingsController(api).addRoutes(to: router.group("v1"))
+    OpenAICompletionsController(api).addRoutes(to: router.group("v1"))
+    let anthropic = AnthropicController(api)
     anthropic.addRoutes(to: router.group("v1"))
     let anthropicOnly = router.group("anthropic/v1")
     anthropic.addRoutes(to: anthropicOnly)
     anthropic.addModelRoutes(to: anthropicOnly)
-    OllamaNativeController(
-        upstream: services.upstream, models: services.models, settings: services.settings, access: services.access,
-        allowModelManagement: services.configuration.allowModelManagement
-    ).addRoutes(to: router.group("api"))
+    OllamaNativeController(api, allowModelManagement: services.configuration.allowModelManagement)
+        .addRoutes(to: router.group("api"))
     AdminController(services: services).addRoutes(to: router.group("admin/api"))
     // The web console: its own route group, so none of its middleware runs on an API route.
     ConsoleController(services: services).addRoutes(to: router)

@@ -48,9 +48,9 @@ extension ConsoleController {
         let access = APIAccess(
             authenticator: services.access.authenticator, limiter: services.access.limiter, sink: services.access.sink,
             requireKey: false)
-        let openAI = OpenAIController(
-            upstream: services.upstream, models: services.models, images: services.images, settings: services.settings,
-            access: access)
+        var api = APIRouteServices(services)
+        api.access = access
+        let openAI = OpenAIController(api)
         return try await APIErrorMiddleware<Context>(renderer: openAI.renderer).handle(request, context: context) {
             request, context in
             try await APIAccessMiddleware(access: access).handle(request, context: context, next: openAI.chatCompletions)

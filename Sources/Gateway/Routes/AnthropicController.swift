@@ -9,23 +9,13 @@ import Synchronization
 /// Clients authenticate with `x-api-key` (the SDKs' default) or `Authorization: Bearer`; neither is
 /// ever sent to Ollama (the upstream client builds its own headers). `anthropic-version` and
 /// `anthropic-beta` are accepted and need nothing from the gateway.
-public struct AnthropicController: Sendable {
+public struct AnthropicController: APIRouteController, Sendable {
     public typealias Context = GatewayRequestContext
-    let upstream: OllamaClient
-    let models: any ModelDirectory
-    let images: ImageFetcher
-    let settings: ChatSettings
-    let access: APIAccess
+    let services: APIRouteServices
     let renderer = AnthropicErrorRenderer()
 
-    public init(
-        upstream: OllamaClient, models: any ModelDirectory, images: ImageFetcher, settings: ChatSettings, access: APIAccess
-    ) {
-        self.upstream = upstream
-        self.models = models
-        self.images = images
-        self.settings = settings
-        self.access = access
+    public init(_ services: APIRouteServices) {
+        self.services = services
     }
 
     public func addRoutes(to group: RouterGroup<Context>) {

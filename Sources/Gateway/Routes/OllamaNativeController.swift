@@ -8,23 +8,14 @@ import NIOHTTP1
 /// The native Ollama API behind gateway keys, so Ollama-native clients (Open WebUI, the `ollama`
 /// libraries) share the keys, model permissions, aliases, overrides and accounting of the other APIs.
 /// Model-management calls are refused unless the admin enables them.
-public struct OllamaNativeController: Sendable {
+public struct OllamaNativeController: APIRouteController, Sendable {
     public typealias Context = GatewayRequestContext
-    let upstream: OllamaClient
-    let models: any ModelDirectory
-    let settings: ChatSettings
-    let access: APIAccess
+    let services: APIRouteServices
     let allowModelManagement: Bool
     let renderer = OllamaErrorRenderer()
 
-    public init(
-        upstream: OllamaClient, models: any ModelDirectory, settings: ChatSettings, access: APIAccess,
-        allowModelManagement: Bool
-    ) {
-        self.upstream = upstream
-        self.models = models
-        self.settings = settings
-        self.access = access
+    public init(_ services: APIRouteServices, allowModelManagement: Bool) {
+        self.services = services
         self.allowModelManagement = allowModelManagement
     }
 

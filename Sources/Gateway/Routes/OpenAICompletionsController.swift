@@ -4,19 +4,13 @@ import NIOCore
 
 /// OpenAI's legacy `POST /v1/completions`, served by Ollama's `/api/generate`: one upstream request per
 /// prompt, made one after the other.
-public struct OpenAICompletionsController: Sendable {
+public struct OpenAICompletionsController: APIRouteController, Sendable {
     public typealias Context = GatewayRequestContext
-    let upstream: OllamaClient
-    let models: any ModelDirectory
-    let settings: ChatSettings
-    let access: APIAccess
+    let services: APIRouteServices
     let renderer = OpenAIErrorRenderer()
 
-    public init(upstream: OllamaClient, models: any ModelDirectory, settings: ChatSettings, access: APIAccess) {
-        self.upstream = upstream
-        self.models = models
-        self.settings = settings
-        self.access = access
+    public init(_ services: APIRouteServices) {
+        self.services = services
     }
 
     public func addRoutes(to group: RouterGroup<Context>) {

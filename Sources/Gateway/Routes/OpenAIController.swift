@@ -3,23 +3,13 @@ import Hummingbird
 import NIOCore
 
 /// The OpenAI-compatible API: `/v1/chat/completions`, `/v1/models`.
-public struct OpenAIController: Sendable {
+public struct OpenAIController: APIRouteController, Sendable {
     public typealias Context = GatewayRequestContext
-    let upstream: OllamaClient
-    let models: any ModelDirectory
-    let images: ImageFetcher
-    let settings: ChatSettings
-    let access: APIAccess
+    let services: APIRouteServices
     let renderer = OpenAIErrorRenderer()
 
-    public init(
-        upstream: OllamaClient, models: any ModelDirectory, images: ImageFetcher, settings: ChatSettings, access: APIAccess
-    ) {
-        self.upstream = upstream
-        self.models = models
-        self.images = images
-        self.settings = settings
-        self.access = access
+    public init(_ services: APIRouteServices) {
+        self.services = services
     }
 
     public func addRoutes(to group: RouterGroup<Context>) {

@@ -3,19 +3,13 @@ import Hummingbird
 import NIOCore
 
 /// OpenAI's `POST /v1/embeddings`, served by Ollama's `/api/embed`: every input in one upstream call.
-public struct OpenAIEmbeddingsController: Sendable {
+public struct OpenAIEmbeddingsController: APIRouteController, Sendable {
     public typealias Context = GatewayRequestContext
-    let upstream: OllamaClient
-    let models: any ModelDirectory
-    let settings: ChatSettings
-    let access: APIAccess
+    let services: APIRouteServices
     let renderer = OpenAIErrorRenderer()
 
-    public init(upstream: OllamaClient, models: any ModelDirectory, settings: ChatSettings, access: APIAccess) {
-        self.upstream = upstream
-        self.models = models
-        self.settings = settings
-        self.access = access
+    public init(_ services: APIRouteServices) {
+        self.services = services
     }
 
     public func addRoutes(to group: RouterGroup<Context>) {

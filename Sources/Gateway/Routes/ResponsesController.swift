@@ -10,25 +10,14 @@ import NIOCore
 /// Requests are translated onto Ollama's `/api/chat` with the same keys, aliases, overrides, limits
 /// and accounting as the chat route. A stored response (`store`, on by default) belongs to the key
 /// that made it: another key gets 404, as for a response that does not exist.
-public struct ResponsesController: Sendable {
+public struct ResponsesController: APIRouteController, Sendable {
     public typealias Context = GatewayRequestContext
-    let upstream: OllamaClient
-    let models: any ModelDirectory
-    let images: ImageFetcher
-    let settings: ChatSettings
-    let access: APIAccess
+    let services: APIRouteServices
     let responses: ResponseRepository
     let renderer = OpenAIErrorRenderer()
 
-    public init(
-        upstream: OllamaClient, models: any ModelDirectory, images: ImageFetcher, settings: ChatSettings,
-        access: APIAccess, responses: ResponseRepository
-    ) {
-        self.upstream = upstream
-        self.models = models
-        self.images = images
-        self.settings = settings
-        self.access = access
+    public init(_ services: APIRouteServices, responses: ResponseRepository) {
+        self.services = services
         self.responses = responses
     }
 
