@@ -76,6 +76,27 @@ def test_raw_stream_sequence_numbers(openai_client):
     assert events[-1].type == "response.completed"
 
 
+def test_wire_validates_strictly_against_the_sdk_types(openai_client):
+    """The SDK reads leniently; its pydantic types say which fields are required. Every field they
+    require is there, in a plain response and in every stream event (reasoning included)."""
+    import httpx
+    from openai.types.responses import Response, ResponseStreamEvent
+
+    raw = openai_client.responses.with_raw_response.create(model="sim-think", input="Hello there")
+    Response.model_validate(raw.http_response.json())
+    events = pydantic.TypeAdapter(ResponseStreamEvent)
+    seen = []
+    with httpx.stream(
+        "POST", f"{openai_client.base_url}responses", json={"model": "sim-think", "input": "Hi", "stream": True},
+        headers={"Authorization": f"Bearer {openai_client.api_key}"}, timeout=30,
+    ) as response:
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                seen.append(events.validate_python(json.loads(line[len("data: "):])).type)
+    assert seen[-1] == "response.completed"
+    assert "response.reasoning_summary_text.delta" in seen
+
+
 def test_previous_response_id_over_three_turns(openai_client, sim_requests):
     first = openai_client.responses.create(model="sim-chat", input="One")
     second = openai_client.responses.create(model="sim-chat", input="Two", previous_response_id=first.id)

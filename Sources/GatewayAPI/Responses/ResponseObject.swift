@@ -129,9 +129,24 @@ public struct ResponseErrorInfo: Sendable, Hashable, Codable {
 }
 
 public struct ResponseUsage: Sendable, Hashable, Codable {
+    /// Ollama has no prompt cache the API could report on: both counts are always 0. Both are
+    /// required fields in the SDKs' types, so both are sent.
     public struct InputDetails: Sendable, Hashable, Codable {
         public var cachedTokens = 0
-        enum CodingKeys: String, CodingKey { case cachedTokens = "cached_tokens" }
+        public var cacheWriteTokens = 0
+        enum CodingKeys: String, CodingKey {
+            case cachedTokens = "cached_tokens"
+            case cacheWriteTokens = "cache_write_tokens"
+        }
+
+        public init() {}
+
+        /// Responses stored before `cache_write_tokens` was sent read back with 0.
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            cachedTokens = try container.decodeIfPresent(Int.self, forKey: .cachedTokens) ?? 0
+            cacheWriteTokens = try container.decodeIfPresent(Int.self, forKey: .cacheWriteTokens) ?? 0
+        }
     }
 
     public struct OutputDetails: Sendable, Hashable, Codable {

@@ -208,6 +208,37 @@ struct APIKeyLiveTests {
         }
     }
 
+    /// The Responses API is limited exactly as the chat route: requests and tokens per minute, and
+    /// the token quota, each refused with a 429 in OpenAI's format before Ollama is asked.
+    @Test func limitsHoldOnTheResponsesRoute() async throws {
+        try await withKeys { gateway, store in
+            func respond(_ key: String) async throws -> TestResponse {
+                try await gateway.client.execute(
+                    uri: "/v1/responses", method: .post,
+                    headers: [.authorization: "Bearer \(key)", .contentType: "application/json"],
+                    body: ByteBuffer(string: #"{"model":"sim-chat","input":"hi","store":false}"#))
+            }
+            let limits: [(APIKeyLimits, String, Int)] = [
+                (APIKeyLimits(requestsPerMinute: 2), "rate_limit_exceeded", 2),
+                (APIKeyLimits(tokensPerMinute: 5), "rate_limit_exceeded", 1),
+                (APIKeyLimits(tokenQuota: 5), "insufficient_quota", 1),
+            ]
+            for (limit, code, admitted) in limits {
+                let issued = try await store.apiKeys.create(APIKeySettings(name: code, limits: limit))
+                let startMinute = Int(Date().timeIntervalSince1970) / 60
+                for _ in 0..<admitted { #expect(try await respond(issued.secret.value).status == .ok, "\(limit)") }
+                let asked = gateway.upstreamRequests("/api/chat").count
+                let refused = try await respond(issued.secret.value)
+                // A per-minute window that turned during the test grants the request again.
+                if limit.tokenQuota != nil || Int(Date().timeIntervalSince1970) / 60 == startMinute {
+                    #expect(refused.status == .tooManyRequests, "\(limit)")
+                    #expect(try error(refused).code == code)
+                    #expect(gateway.upstreamRequests("/api/chat").count == asked, "refused before Ollama is asked")
+                }
+            }
+        }
+    }
+
     /// 50 requests at once under a small token limit: reservations keep the tokens they use within
     /// the limit plus one request (the one that may always run alone).
     @Test(arguments: [APIKeyLimits(tokensPerMinute: 200), APIKeyLimits(tokenQuota: 300)])
