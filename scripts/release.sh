@@ -45,6 +45,8 @@ stage() {
   local dir=$1
   mkdir -p "$dir"
   install -m 0755 "$bin_dir/ollama-gateway" "$dir/ollama-gateway"
+  # The licence travels with every copy of the program: the archive and the container image.
+  install -m 0644 LICENSE "$dir/LICENSE"
   if [ -x "$backtracer" ]; then
     install -m 0755 "$backtracer" "$dir/swift-backtrace-static"
   else
@@ -75,10 +77,6 @@ root="$work/$name"
 
 stage "$root"
 cp README.md VERSION "$root/"
-# The project has no licence file yet; one is packed as soon as there is.
-for licence in LICENSE LICENSE.* LICENCE COPYING NOTICE; do
-  [ -f "$licence" ] && cp "$licence" "$root/"
-done
 # The README links into docs/; the unit and the settings sample are what docs/deploy.md installs.
 cp -R docs "$root/docs"
 mkdir -p "$root/deploy"
