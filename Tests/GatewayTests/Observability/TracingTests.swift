@@ -232,8 +232,10 @@ struct TracingTests {
                 let streamEnd = UInt64(stream["endTimeUnixNano"]?.stringValue ?? "") ?? 0
                 #expect(callStart > 0 && callEnd >= callStart && callEnd <= streamEnd)
 
-                // Counts and names only: never what was said.
+                // Counts and names only: never what was said, asked or answered (the simulator
+                // answers "You said: …").
                 #expect(!receiver.raw.contains("private prompt"))
+                #expect(!receiver.raw.contains("You said"))
             }
         }
     }
