@@ -61,6 +61,50 @@ public enum JSONStringReader {
         return nil
     }
 
+    /// Moves past the string whose opening quote is at `index` when `read` would accept it, without
+    /// building it: for copying a string's JSON text as it stands. false for anything JSON does not allow.
+    @inlinable
+    public static func skip(_ bytes: UnsafeRawBufferPointer, at index: inout Int) -> Bool {
+        index += 1
+        let start = index
+        var ascii = true
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                // Escapes are ASCII: the bytes are valid UTF-8 exactly when the text they spell is.
+                return ascii
+                    || String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index - 1]), as: UTF8.self) != nil
+            case UInt8(ascii: "\\"):
+                guard index < bytes.count else { return false }
+                let escaped = bytes[index]
+                index += 1
+                switch escaped {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                    UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    continue
+                case UInt8(ascii: "u"):
+                    guard let scalar = hex4(bytes, at: &index) else { return false }
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                        else { return false }
+                        index += 2
+                        guard let low = hex4(bytes, at: &index), (0xDC00..<0xE000).contains(low) else { return false }
+                    } else if Unicode.Scalar(scalar) == nil {
+                        return false
+                    }
+                default:
+                    return false
+                }
+            default:
+                if byte < 0x20 { return false }
+                if byte >= 0x80 { ascii = false }
+            }
+        }
+        return false
+    }
+
     /// Four hexadecimal digits at `index` (a `\u` escape's), moving past them.
     @inlinable
     static func hex4(_ bytes: UnsafeRawBufferPointer, at index: inout Int) -> UInt32? {

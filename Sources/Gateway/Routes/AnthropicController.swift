@@ -142,8 +142,8 @@ public struct AnthropicController: APIRouteController, Sendable {
                 var accumulator = accumulator
                 reading: for try await batch in lines {
                     activity.touch()
-                    for chunk in batch {
-                        for event in translator.translate(chunk) { accumulator.apply(event) }
+                    for line in batch {
+                        for event in translator.translate(line.chunk) { accumulator.apply(event) }
                         if translator.finished { break reading }
                     }
                 }
@@ -212,18 +212,18 @@ enum AnthropicTokenCountHeader {
 /// Ollama's answer to a streamed request, handed from the call (a task of its own) to whoever waits:
 /// first the handler, for a while, then the relay.
 private final class UpstreamHandoff: Sendable {
-    private let answer = Mutex<Result<OllamaLineStream<OllamaChatChunk>, any Error>?>(nil)
+    private let answer = Mutex<Result<OllamaLineStream<OllamaChatLine>, any Error>?>(nil)
     private let arrived = OneTimeSignal()
 
-    var result: Result<OllamaLineStream<OllamaChatChunk>, any Error>? { answer.withLock { $0 } }
+    var result: Result<OllamaLineStream<OllamaChatLine>, any Error>? { answer.withLock { $0 } }
 
-    func fulfil(_ result: Result<OllamaLineStream<OllamaChatChunk>, any Error>) {
+    func fulfil(_ result: Result<OllamaLineStream<OllamaChatLine>, any Error>) {
         answer.withLock { $0 = result }
         arrived.fire()
     }
 
     /// The answer, once it is there; `CancellationError` when the waiting task is cancelled first.
-    func value() async throws -> OllamaLineStream<OllamaChatChunk> {
+    func value() async throws -> OllamaLineStream<OllamaChatLine> {
         await arrived.wait()
         guard let result else { throw CancellationError() }
         return try result.get()

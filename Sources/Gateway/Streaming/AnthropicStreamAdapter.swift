@@ -24,7 +24,29 @@ struct AnthropicStreamAdapter: StreamAdapter {
         Self.append([translator.start()], to: &output)
     }
 
-    mutating func translate(_ chunk: OllamaChatChunk, into output: inout ByteBuffer) -> Int {
+    /// The `text_delta` event of a plain token in the open text block, filled from Ollama's bytes;
+    /// made for the block's index when a block opens.
+    private var textDelta: (index: Int, event: TextEventTemplate)?
+
+    mutating func translate(_ line: OllamaChatLine, into output: inout ByteBuffer) -> Int {
+        if case .text(let text) = line {
+            if line.isEmptyText { return 0 }
+            if let index = translator.extendTextBlock() {
+                if textDelta?.index != index, let event = TextEventTemplate({ text, output in
+                    Self.append([.contentBlockDelta(index: index, delta: .text(text))], to: &output)
+                }) {
+                    textDelta = (index, event)
+                }
+                if let textDelta, textDelta.index == index {
+                    textDelta.event.write(text, into: &output)
+                    return 1
+                }
+                // No template (never expected): the same event, from the decoded text.
+                Self.append([.contentBlockDelta(index: index, delta: .text(line.chunk.message?.content ?? ""))], to: &output)
+                return 1
+            }
+        }
+        let chunk = line.chunk
         let events = translator.translate(chunk)
         Self.append(events, to: &output)
         var produced = 0

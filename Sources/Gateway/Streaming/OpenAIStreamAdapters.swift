@@ -10,16 +10,27 @@ struct OpenAIChatStreamAdapter: StreamAdapter {
     let includeUsage: Bool
     private(set) var usage: (prompt: Int, completion: Int)?
     private(set) var finishReason: String?
+    /// The chunk of a plain token, filled from Ollama's bytes.
+    private let textChunk: TextEventTemplate?
 
     init(translator: OpenAIChatStreamTranslator, includeUsage: Bool) {
         self.translator = translator
         self.includeUsage = includeUsage
+        self.textChunk = TextEventTemplate { text, output in
+            ServerSentEvents.appendData(to: &output) { $0.write(translator.textChunk(text)) }
+        }
     }
 
     var headers: HTTPFields { ServerSentEvents.headers }
     var heartbeat: ByteBuffer? { SSEHeartbeat.comment }
 
-    mutating func translate(_ chunk: OllamaChatChunk, into output: inout ByteBuffer) -> Int {
+    mutating func translate(_ line: OllamaChatLine, into output: inout ByteBuffer) -> Int {
+        if case .text(let text) = line, let textChunk, translator.passesTextThrough {
+            if line.isEmptyText { return 0 }
+            textChunk.write(text, into: &output)
+            return 1
+        }
+        let chunk = line.chunk
         let before = output.readableBytes
         for converted in translator.translate(chunk) {
             ServerSentEvents.appendData(to: &output) { $0.write(converted) }

@@ -26,7 +26,9 @@ struct ResponsesStreamAdapter: StreamAdapter {
         Self.append(translator.start(), to: &output)
     }
 
-    mutating func translate(_ chunk: OllamaChatChunk, into output: inout ByteBuffer) -> Int {
+    /// The response accumulates the text, so every line is decoded.
+    mutating func translate(_ line: OllamaChatLine, into output: inout ByteBuffer) -> Int {
+        let chunk = line.chunk
         let events = translator.translate(chunk)
         Self.append(events, to: &output)
         if chunk.done {

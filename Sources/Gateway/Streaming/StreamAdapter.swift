@@ -48,3 +48,39 @@ enum SSEHeartbeat {
     /// An SSE comment: every SSE parser skips it (OpenAI's SDKs, `EventSource`, LangChain's httpx-sse).
     static let comment = ByteBuffer(string: ": keep-alive\n\n")
 }
+
+/// The event a surface writes for one plain token (`OllamaChatLine.text`), written once by the
+/// surface's own writer with a marker for the text, then filled per token with the JSON string
+/// Ollama sent: the bytes the writer would produce but for the string's escaping, with neither a
+/// decode nor an encode of the text.
+struct TextEventTemplate: Sendable {
+    private let head: ByteBuffer
+    private let tail: ByteBuffer
+
+    /// Written with this text; its JSON string needs no escaping.
+    private static let marker = "TEXT-6b1f0c2e9d"
+
+    /// `write` appends the event for a given text; nil when the marker is not found in what it
+    /// wrote (the surface then takes the decoded path).
+    init?(_ write: (String, inout ByteBuffer) -> Void) {
+        var event = ByteBuffer()
+        write(Self.marker, &event)
+        let quoted = Array("\"\(Self.marker)\"".utf8)
+        let bytes = Array(event.readableBytesView)
+        // The last occurrence: the text comes after anything else in the event that a client named.
+        guard bytes.count >= quoted.count,
+            let offset = (0...(bytes.count - quoted.count)).reversed().first(where: {
+                bytes[$0..<($0 + quoted.count)].elementsEqual(quoted)
+            })
+        else { return nil }
+        head = ByteBuffer(bytes: bytes[..<offset])
+        tail = ByteBuffer(bytes: bytes[(offset + quoted.count)...])
+    }
+
+    /// Appends the event for `text`, a JSON string with its quotes.
+    func write(_ text: ByteBuffer, into output: inout ByteBuffer) {
+        output.writeImmutableBuffer(head)
+        output.writeImmutableBuffer(text)
+        output.writeImmutableBuffer(tail)
+    }
+}

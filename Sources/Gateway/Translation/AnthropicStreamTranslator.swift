@@ -83,6 +83,15 @@ struct AnthropicStreamTranslator: Sendable {
         return events
     }
 
+    /// The open text block's index when a piece of answer text would only extend it — no `<think>`
+    /// tag to split out, no stop sequence to watch, the answer not finished — counting the text as
+    /// output. Its event can then be written from Ollama's bytes (`AnthropicStreamAdapter`).
+    mutating func extendTextBlock() -> Int? {
+        guard !finished, case .text = open, splitter.passesThrough, style.stopSequences.isEmpty else { return nil }
+        outputLines += 1
+        return nextIndex
+    }
+
     /// The closing events: what the splitter and matcher held back, the open block's end,
     /// `message_delta` with the stop reason and usage, and `message_stop`.
     mutating func finish(doneReason: String?, metrics: OllamaMetrics) -> [AnthropicStreamEvent] {

@@ -196,6 +196,22 @@ struct OpenAIChatStreamTranslator: Sendable {
         } else if isEmpty {
             return nil
         }
-        return ChatCompletionChunk(id: style.id, created: style.created, model: style.model, choices: [.init(delta: delta)])
+        return wrap(delta)
+    }
+
+    private func wrap(_ delta: ChatDelta) -> ChatCompletionChunk {
+        ChatCompletionChunk(id: style.id, created: style.created, model: style.model, choices: [.init(delta: delta)])
+    }
+
+    /// Whether a piece of answer text would become a chunk with that text alone: the role is sent, no
+    /// `<think>` tag is being split out or left open, the answer is not finished. Then its chunk
+    /// can be written from Ollama's bytes (`OpenAIChatStreamAdapter`).
+    var passesTextThrough: Bool { sentRole && splitter.passesThrough && !inlineThinkOpen && !finished }
+
+    /// The chunk of a piece of answer text, when `passesTextThrough`.
+    func textChunk(_ text: String) -> ChatCompletionChunk {
+        var delta = ChatDelta()
+        delta.content = text
+        return wrap(delta)
     }
 }

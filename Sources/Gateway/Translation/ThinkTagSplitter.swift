@@ -20,6 +20,11 @@ struct ThinkTagSplitter: Sendable {
     /// The answer usually starts on a new line after `</think>`: drop those newlines.
     private var trimAnswerStart = false
 
+    /// Content fed now comes out as it went in: the answer has begun and its leading newlines are gone.
+    var passesThrough: Bool {
+        if case .answering = state { !trimAnswerStart } else { false }
+    }
+
     /// Feeds one piece of content; returns the reasoning and answer text it completes.
     mutating func feed(_ piece: String) -> (reasoning: String, content: String) {
         guard !piece.isEmpty else { return ("", "") }

@@ -16,6 +16,20 @@ enum OllamaChatChunkDecoder {
             return chunk
         }
     }
+
+    /// The answer text of a line that carries nothing else a client needs —
+    /// `{"model":…,"created_at":…,"message":{"role":"assistant","content":"…"},"done":false}`, the
+    /// members in any order — as the JSON string Ollama wrote, quotes and escapes included: a slice
+    /// of `line`, not a copy. nil for any other line.
+    static func plainText(of line: ByteBuffer) -> ByteBuffer? {
+        let range: Range<Int>? = line.withUnsafeReadableBytes { bytes in
+            var scanner = JSONScanner(bytes: bytes)
+            guard let text = scanner.plainTextLine(), scanner.atEnd() else { return nil }
+            return text
+        }
+        guard let range else { return nil }
+        return line.getSlice(at: line.readerIndex + range.lowerBound, length: range.count)
+    }
 }
 
 /// A forward-only reader of one JSON text; every method returns nil (or false) when the input is not
@@ -178,7 +192,49 @@ private struct JSONScanner {
         return digits > 0 && index > start
     }
 
+    /// A string's JSON text, quotes included, when it is one `string()` would read.
+    mutating func rawString() -> Range<Int>? {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        let start = index
+        guard JSONStringReader.skip(bytes, at: &index) else { return nil }
+        return start..<index
+    }
+
     // MARK: - Ollama's chat line
+
+    /// See `OllamaChatChunkDecoder.plainText(of:)`: the range of the content's JSON string.
+    mutating func plainTextLine() -> Range<Int>? {
+        var text: Range<Int>?
+        var notDone = false
+        let ok = object { scanner, key in
+            if equals(key, "model") || equals(key, "created_at") { return scanner.rawString() != nil }
+            if equals(key, "done") {
+                notDone = scanner.bool() == false
+                return notDone
+            }
+            guard equals(key, "message") else { return false }
+            var assistant = false
+            let message = scanner.object { scanner, key in
+                if equals(key, "role") {
+                    guard let role = scanner.rawString() else { return false }
+                    assistant = scanner.bytes[role].elementsEqual(#""assistant""#.utf8)
+                    return assistant
+                }
+                if equals(key, "content") {
+                    text = scanner.rawString()
+                    return text != nil
+                }
+                // Ollama leaves an empty `thinking` out; an empty one written anyway changes nothing.
+                if equals(key, "thinking") { return scanner.rawString()?.count == 2 }
+                return false
+            }
+            return message && assistant
+        }
+        guard ok, notDone, let text else { return nil }
+        return text
+    }
+
 
     mutating func chatChunk() -> OllamaChatChunk? {
         var chunk = OllamaChatChunk()

@@ -157,12 +157,12 @@ public struct OllamaClient: Sendable {
     /// A streamed chat: Ollama's lines, once Ollama has answered (which must happen by `deadline`;
     /// the lines are the relay's to time).
     func streamChat(_ request: OllamaChatRequest, deadline: NIODeadline = .now() + .seconds(600)) async throws
-        -> OllamaLineStream<OllamaChatChunk>
+        -> OllamaLineStream<OllamaChatLine>
     {
         var request = request
         request.stream = true
         return try await streamLines(
-            "/api/chat", body: try Self.encode(request), as: OllamaChatChunk.self, deadline: deadline, model: request.model,
+            "/api/chat", body: try Self.encode(request), as: OllamaChatLine.self, deadline: deadline, model: request.model,
             conversation: { request.conversationStart })
     }
 

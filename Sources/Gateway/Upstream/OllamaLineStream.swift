@@ -19,6 +19,46 @@ extension OllamaChatChunk: OllamaStreamLine {
     var isLast: Bool { done }
 }
 
+/// One line of Ollama's streamed chat as the relay hands it on. Nearly every line carries one token
+/// of answer text and nothing else a client needs: such a line keeps the text as the JSON string
+/// Ollama wrote, so that a surface can copy it into its own event instead of decoding and encoding it
+/// again. Every other line (thinking, tool calls, the last line) is decoded whole.
+enum OllamaChatLine: OllamaStreamLine {
+    /// A plain token: the content's JSON string, quotes and escapes as Ollama wrote them (see
+    /// `OllamaChatChunkDecoder.plainText(of:)`).
+    case text(ByteBuffer)
+    case chunk(OllamaChatChunk)
+
+    static func decode(_ line: ByteBuffer) throws(GatewayError) -> OllamaChatLine {
+        if let text = OllamaChatChunkDecoder.plainText(of: line) { return .text(text) }
+        return .chunk(try OllamaChatChunk.decode(line))
+    }
+
+    var isLast: Bool {
+        if case .chunk(let chunk) = self { chunk.done } else { false }
+    }
+
+    /// The line decoded, for whoever reads it whole.
+    var chunk: OllamaChatChunk {
+        switch self {
+        case .chunk(let chunk):
+            return chunk
+        case .text(let text):
+            let content = text.withUnsafeReadableBytes { bytes in
+                var index = 0
+                return JSONStringReader.read(bytes, at: &index)
+            }
+            // The scanner accepted exactly the strings the reader reads.
+            return OllamaChatChunk(message: OllamaMessage(role: "assistant", content: content ?? ""))
+        }
+    }
+
+    /// A plain token with no text (Ollama sends some, e.g. before a tool call).
+    var isEmptyText: Bool {
+        if case .text(let text) = self { text.readableBytes == 2 } else { false }
+    }
+}
+
 extension OllamaGenerateChunk: OllamaStreamLine {
     static func decode(_ line: ByteBuffer) throws(GatewayError) -> OllamaGenerateChunk {
         try OllamaClient.decodeLine(line, as: OllamaGenerateChunk.self, error: \.error)
