@@ -41,10 +41,13 @@ let package = Package(
     targets: [
         // Wire types of the three API surfaces (OpenAI, Anthropic, Ollama): Foundation only.
         .target(name: "GatewayAPI", swiftSettings: swiftSettings),
+        // The Swift runtime's global-executor hook, reached in static builds too (EventLoopExecutor.swift).
+        .target(name: "CConcurrencyHook"),
         // The gateway: translation, upstream client, routes, auth, store, usage.
         .target(
             name: "Gateway",
             dependencies: [
+                "CConcurrencyHook",
                 "GatewayAPI", "GatewayStore",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),

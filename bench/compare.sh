@@ -5,6 +5,8 @@
 #
 #   bench/compare.sh OLD_BINARY NEW_BINARY [CONNECTIONS=16] [ROUNDS=3] [PATH=/v1/chat/completions]
 #
+# Streams: STREAM=1 asks for streamed answers, TOKENS=N sets the answer's length (32 by default):
+# with many tokens, CPU per request over N is CPU per relayed chunk.
 # Environment for one side only: ENV_A / ENV_B (e.g. ENV_B="LOG_LEVEL=warning"). Needs wrk, and
 # the release ollama-sim (swift build -c release --product ollama-sim).
 set -euo pipefail
@@ -27,7 +29,7 @@ wait_port() {  # log file → port of its "listening on http://HOST:PORT" line
   echo "no listening line in $1" >&2; exit 1
 }
 
-"$sim" --port 0 --tokens 32 >"$work/sim.log" 2>&1 &
+"$sim" --port 0 --tokens "${TOKENS:-32}" >"$work/sim.log" 2>&1 &
 pids+=($!)
 upstream="http://127.0.0.1:$(wait_port "$work/sim.log")"
 declare -A port pid key
@@ -44,6 +46,7 @@ case "$path" in
   /v1/messages) body='{"model":"sim-chat","max_tokens":1024,"messages":[{"role":"user","content":"Say something."}]}' ;;
   *) body='{"model":"sim-chat","messages":[{"role":"user","content":"Say something."}]}' ;;
 esac
+if [ "${STREAM:-0}" = 1 ]; then body="${body%\}},\"stream\":true}"; fi
 printf '%s' "$body" >"$work/body.json"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

@@ -9,11 +9,8 @@ import ServiceLifecycle
 /// Starts the gateway with its services until SIGINT/SIGTERM, then shuts down gracefully.
 enum GatewayRunner {
     static func run(_ configuration: GatewayConfiguration) async throws {
-        // Swift concurrency's jobs run on NIO's event loops instead of a pool of their own: a request
-        // then moves between its handler, the HTTP server and the Ollama client without waking
-        // another thread at every step (the largest share of the gateway's CPU per request before).
-        // Blocking work (bcrypt, SQLite, DNS) already runs on NIO's thread pool, never on a loop.
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        // Swift concurrency's jobs run on NIO's event loops (see EventLoopExecutor).
+        let onEventLoops = EventLoopExecutor.install()
         // Process-wide, so that every logger (the libraries' too) writes in the chosen format.
         let format = configuration.logFormat
         LoggingSystem.bootstrap { label in format.makeHandler(label: label) }
@@ -26,6 +23,9 @@ enum GatewayRunner {
             try PortCheck.ensureFree(
                 host: "127.0.0.1", port: configuration.demoSimulatorPort, purpose: "The demo simulator",
                 setting: "DEMO_SIM_PORT (a second gateway in demo mode needs its own)")
+        }
+        if !onEventLoops {
+            logger.warning("Swift concurrency's jobs run on its own threads: another global executor hook is installed")
         }
         // systemd's default soft limit (1,024 files) is below what a few hundred idle clients take.
         if let files = FileDescriptorLimit.raiseToHardLimit() {

@@ -147,6 +147,14 @@ public final class GatewayMetrics: Sendable {
         queueDropped.set(Double(queue.dropped))
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
+        let jobs = EventLoopExecutor.jobs
+        buffer.append(contentsOf: Array("""
+            # HELP gateway_executor_jobs_total Swift concurrency jobs run on event loops: on the loop that sent them (stayed) or moved to a loop from another thread (crossed).
+            # TYPE gateway_executor_jobs_total counter
+            gateway_executor_jobs_total{thread="stayed"} \(jobs.stayed)
+            gateway_executor_jobs_total{thread="crossed"} \(jobs.crossed)
+
+            """.utf8))
         return buffer
     }
 }
