@@ -224,3 +224,25 @@ def test_logs_carry_no_secret(sim, log_format):
         assert json.loads(stdout.splitlines()[0])["message"].startswith("ollama-gateway listening on")
     else:
         assert stdout.startswith("ollama-gateway listening on http://"), "scripts read this line"
+
+
+def test_concurrency_runs_on_the_event_loops(gateway, openai_client):
+    """The gateway installs its executor hook (EventLoopExecutor): the jobs of the requests it serves
+    run on NIO's event loops, which /metrics counts (loopback may read it without a token)."""
+    import urllib.request
+
+    def jobs():
+        text = urllib.request.urlopen(f"{gateway}/metrics", timeout=10).read().decode()
+        counts = {}
+        for line in text.splitlines():
+            if line.startswith("gateway_executor_jobs_total{"):
+                label, value = line.split(" ")
+                counts[label.split('"')[1]] = int(value)
+        return counts
+
+    before = jobs()
+    for _ in range(5):
+        openai_client.chat.completions.create(model="sim-chat", messages=[{"role": "user", "content": "hi"}])
+    after = jobs()
+    assert set(after) == {"stayed", "crossed"}
+    assert after["stayed"] - before["stayed"] >= 5, (before, after)

@@ -6,6 +6,7 @@ import pathlib
 import re
 import subprocess
 import tarfile
+import urllib.request
 
 import openai
 
@@ -81,6 +82,11 @@ def test_release_serves_a_chat_answer_from_a_clean_debian_root(installed):
                     model="sim-chat", stream=True, messages=[{"role": "user", "content": "stream it"}])
                 if chunk.choices)
             assert streamed
+            # The runtime linked in has no exported executor hook: the gateway's own install must
+            # still put the requests' jobs on the event loops.
+            metrics = urllib.request.urlopen(url + "/metrics", timeout=10).read().decode()
+            stayed = next(line for line in metrics.splitlines() if line.startswith('gateway_executor_jobs_total{thread="stayed"}'))
+            assert int(stayed.split()[-1]) > 0, stayed
         assert process.returncode == 0, process.stderr.read()
         assert (data / "gateway.sqlite").is_file()
     finally:
