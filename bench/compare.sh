@@ -44,6 +44,7 @@ for side in A B; do
 done
 case "$path" in
   /v1/messages) body='{"model":"sim-chat","max_tokens":1024,"messages":[{"role":"user","content":"Say something."}]}' ;;
+  /v1/responses) body='{"model":"sim-chat","input":"Say something.","store":false}' ;;
   *) body='{"model":"sim-chat","messages":[{"role":"user","content":"Say something."}]}' ;;
 esac
 if [ "${STREAM:-0}" = 1 ]; then body="${body%\}},\"stream\":true}"; fi

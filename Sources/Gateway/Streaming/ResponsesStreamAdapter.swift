@@ -55,9 +55,39 @@ struct ResponsesStreamAdapter: StreamAdapter {
         outcome.set(translator.response)
     }
 
+    /// The per-token events are written directly: Foundation's encoder cost more per token than the
+    /// rest of the relay together. The others, a few per response, go through `JSONWire.encode`.
     static func append(_ events: [ResponseStreamEvent], to output: inout ByteBuffer) {
         for event in events {
-            output.writeImmutableBuffer(ServerSentEvents.event(event.type, JSONWire.encode(event)))
+            switch event.kind {
+            case .outputTextDelta(let itemID, let outputIndex, let contentIndex, let delta):
+                ServerSentEvents.appendEvent(event.type, to: &output) { json in
+                    json.open()
+                    json.field("type", event.type)
+                    json.field("sequence_number", event.sequenceNumber)
+                    json.field("item_id", itemID)
+                    json.field("output_index", outputIndex)
+                    json.field("content_index", contentIndex)
+                    json.field("delta", delta)
+                    json.key("logprobs")
+                    json.openArray()
+                    json.closeArray()
+                    json.close()
+                }
+            case .reasoningSummaryTextDelta(let itemID, let outputIndex, let summaryIndex, let delta):
+                ServerSentEvents.appendEvent(event.type, to: &output) { json in
+                    json.open()
+                    json.field("type", event.type)
+                    json.field("sequence_number", event.sequenceNumber)
+                    json.field("item_id", itemID)
+                    json.field("output_index", outputIndex)
+                    json.field("summary_index", summaryIndex)
+                    json.field("delta", delta)
+                    json.close()
+                }
+            default:
+                output.writeImmutableBuffer(ServerSentEvents.event(event.type, JSONWire.encode(event)))
+            }
         }
     }
 }

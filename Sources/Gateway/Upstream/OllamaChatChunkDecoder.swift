@@ -218,7 +218,7 @@ private struct JSONScanner {
             let message = scanner.object { scanner, key in
                 if equals(key, "role") {
                     guard let role = scanner.rawString() else { return false }
-                    assistant = scanner.bytes[role].elementsEqual(#""assistant""#.utf8)
+                    assistant = equals(UnsafeRawBufferPointer(rebasing: scanner.bytes[role]), #""assistant""#)
                     return assistant
                 }
                 if equals(key, "content") {

@@ -75,4 +75,22 @@ struct ResponsesStreamAdapterTests {
         _ = adapter.translate(.chunk(ResponsesStreamTranslatorTests.line(content: "x")), into: &output)
         #expect(outcome.value == nil)
     }
+
+    /// The per-token events are written without Foundation's encoder: the same JSON as the encoder's.
+    @Test func tokenEventsAreWrittenAsTheEncoderWritesThem() throws {
+        let text = "quote \" backslash \\ newline \n tab \t é 😀 </script> \u{01}"
+        let events = [
+            ResponseStreamEvent(sequenceNumber: 7, kind: .outputTextDelta(itemID: "msg_1", outputIndex: 2, contentIndex: 0, delta: text)),
+            ResponseStreamEvent(
+                sequenceNumber: 8, kind: .reasoningSummaryTextDelta(itemID: "rs_1", outputIndex: 0, summaryIndex: 1, delta: text)),
+        ]
+        for event in events {
+            var output = ByteBuffer()
+            ResponsesStreamAdapter.append([event], to: &output)
+            let parsed = SSEEvents(output).events
+            #expect(parsed.count == 1 && parsed.first?.event == event.type)
+            let written = try JSONDecoder().decode(JSONValue.self, from: Data((parsed.first?.data ?? "").utf8))
+            #expect(written == (try JSONDecoder().decode(JSONValue.self, from: JSONWire.encode(event))))
+        }
+    }
 }
