@@ -241,8 +241,13 @@ def test_concurrency_runs_on_the_event_loops(gateway, openai_client):
         return counts
 
     before = jobs()
-    for _ in range(5):
+    requests = 20
+    for _ in range(requests):
         openai_client.chat.completions.create(model="sim-chat", messages=[{"role": "user", "content": "hi"}])
     after = jobs()
     assert set(after) == {"stayed", "crossed"}
-    assert after["stayed"] - before["stayed"] >= 5, (before, after)
+    ran = sum(after.values()) - sum(before.values())
+    assert after["stayed"] - before["stayed"] >= requests, (before, after)
+    # About 10 per request when jobs run isolated to nothing; run isolated to a loop's serial executor,
+    # every step into nonisolated code was one more (150-230 per request).
+    assert ran / requests < 40, (before, after)

@@ -60,12 +60,11 @@ public enum EventLoopExecutor {
 final class EventLoopTaskExecutor: TaskExecutor {
     let loop: any EventLoop
 
-    /// The generic executor, with which Swift's own pool runs its jobs: the runtime's all-zero
-    /// executor reference. nil should its layout ever differ (jobs then run on this task executor,
-    /// which costs executor switches, not correctness).
-    private static let generic: UnownedSerialExecutor? =
-        MemoryLayout<UnownedSerialExecutor>.size == MemoryLayout<(UInt, UInt)>.size
-        ? unsafeBitCast((UInt(0), UInt(0)), to: UnownedSerialExecutor.self) : nil
+    /// Whether the runtime's generic executor — the executor Swift's own pool runs its jobs with —
+    /// can be written as its all-zero reference. Always so today; should the layout ever differ,
+    /// jobs run on this task executor, which costs executor switches, not correctness. (Not an
+    /// optional executor: the all-zero reference is what an optional uses for nil.)
+    private static let genericIsAllZero = MemoryLayout<UnownedSerialExecutor>.size == MemoryLayout<(UInt, UInt)>.size
 
     init(_ loop: any EventLoop) {
         self.loop = loop
@@ -74,8 +73,8 @@ final class EventLoopTaskExecutor: TaskExecutor {
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         loop.execute {
-            if let generic = Self.generic {
-                job.runSynchronously(on: generic)
+            if Self.genericIsAllZero {
+                job.runSynchronously(on: unsafeBitCast((UInt(0), UInt(0)), to: UnownedSerialExecutor.self))
             } else {
                 job.runSynchronously(on: self.asUnownedTaskExecutor())
             }
