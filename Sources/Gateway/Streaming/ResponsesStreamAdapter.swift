@@ -61,33 +61,36 @@ struct ResponsesStreamAdapter: StreamAdapter {
         for event in events {
             switch event.kind {
             case .outputTextDelta(let itemID, let outputIndex, let contentIndex, let delta):
-                ServerSentEvents.appendEvent(event.type, to: &output) { json in
-                    json.open()
-                    json.field("type", event.type)
-                    json.field("sequence_number", event.sequenceNumber)
-                    json.field("item_id", itemID)
-                    json.field("output_index", outputIndex)
-                    json.field("content_index", contentIndex)
-                    json.field("delta", delta)
-                    json.key("logprobs")
-                    json.openArray()
-                    json.closeArray()
-                    json.close()
-                }
+                appendDelta(event, itemID: itemID, outputIndex: outputIndex, index: ("content_index", contentIndex),
+                    delta: delta, logprobs: true, to: &output)
             case .reasoningSummaryTextDelta(let itemID, let outputIndex, let summaryIndex, let delta):
-                ServerSentEvents.appendEvent(event.type, to: &output) { json in
-                    json.open()
-                    json.field("type", event.type)
-                    json.field("sequence_number", event.sequenceNumber)
-                    json.field("item_id", itemID)
-                    json.field("output_index", outputIndex)
-                    json.field("summary_index", summaryIndex)
-                    json.field("delta", delta)
-                    json.close()
-                }
+                appendDelta(event, itemID: itemID, outputIndex: outputIndex, index: ("summary_index", summaryIndex),
+                    delta: delta, logprobs: false, to: &output)
             default:
                 output.writeImmutableBuffer(ServerSentEvents.event(event.type, JSONWire.encode(event)))
             }
+        }
+    }
+
+    /// A delta event, its members in the encoder's order.
+    private static func appendDelta(
+        _ event: ResponseStreamEvent, itemID: String, outputIndex: Int, index: (name: StaticString, value: Int),
+        delta: String, logprobs: Bool, to output: inout ByteBuffer
+    ) {
+        ServerSentEvents.appendEvent(event.type, to: &output) { json in
+            json.open()
+            json.field("type", event.type)
+            json.field("sequence_number", event.sequenceNumber)
+            json.field("item_id", itemID)
+            json.field("output_index", outputIndex)
+            json.field(index.name, index.value)
+            json.field("delta", delta)
+            if logprobs {
+                json.key("logprobs")
+                json.openArray()
+                json.closeArray()
+            }
+            json.close()
         }
     }
 }
