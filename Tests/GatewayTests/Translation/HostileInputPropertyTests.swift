@@ -448,8 +448,9 @@ struct JSONValueParseTests {
             ("50,000 objects and arrays", Self.cpuSecondsToRead(ChatCompletionRequest.self, manyContainers)),
         ]
         for (body, seconds) in costs {
-            // A debug build; a release build takes a third of this.
-            #expect(seconds < 0.5, "\(body): \(seconds) s of CPU")
+            // A debug build, its thread's own CPU time: ~0.3 s alone, up to 0.52 s seen while the
+            // whole suite shares the two cores (a release build takes a third). The old cost was 2–3 s.
+            #expect(seconds < 1.0, "\(body): \(seconds) s of CPU")
         }
     }
 }
