@@ -6,7 +6,8 @@
 #   bench/compare.sh OLD_BINARY NEW_BINARY [CONNECTIONS=16] [ROUNDS=3] [PATH=/v1/chat/completions]
 #
 # Streams: STREAM=1 asks for streamed answers, TOKENS=N sets the answer's length (32 by default):
-# with many tokens, CPU per request over N is CPU per relayed chunk.
+# with many tokens, CPU per request over N is CPU per relayed chunk. MODEL=sim-think answers with
+# thinking first (the simulator's models: docs/ollama-sim.md).
 # Environment for one side only: ENV_A / ENV_B (e.g. ENV_B="LOG_LEVEL=warning"). Needs wrk, and
 # the release ollama-sim (swift build -c release --product ollama-sim).
 set -euo pipefail
@@ -42,10 +43,11 @@ for side in A B; do
   pids+=($!)
   port[$side]=$(wait_port "$work/gateway-$side.log")
 done
+model=${MODEL:-sim-chat}
 case "$path" in
-  /v1/messages) body='{"model":"sim-chat","max_tokens":1024,"messages":[{"role":"user","content":"Say something."}]}' ;;
-  /v1/responses) body='{"model":"sim-chat","input":"Say something.","store":false}' ;;
-  *) body='{"model":"sim-chat","messages":[{"role":"user","content":"Say something."}]}' ;;
+  /v1/messages) body='{"model":"'"$model"'","max_tokens":1024,"messages":[{"role":"user","content":"Say something."}]}' ;;
+  /v1/responses) body='{"model":"'"$model"'","input":"Say something.","store":false}' ;;
+  *) body='{"model":"'"$model"'","messages":[{"role":"user","content":"Say something."}]}' ;;
 esac
 if [ "${STREAM:-0}" = 1 ]; then body="${body%\}},\"stream\":true}"; fi
 printf '%s' "$body" >"$work/body.json"

@@ -10,8 +10,9 @@ struct OpenAIChatStreamAdapter: StreamAdapter {
     let includeUsage: Bool
     private(set) var usage: (prompt: Int, completion: Int)?
     private(set) var finishReason: String?
-    /// The chunk of a plain token, filled from Ollama's bytes.
+    /// The chunks of a plain token of answer text and of thinking, filled from Ollama's bytes.
     private let textChunk: TextEventTemplate?
+    private let thinkingChunk: TextEventTemplate?
 
     init(translator: OpenAIChatStreamTranslator, includeUsage: Bool) {
         self.translator = translator
@@ -19,16 +20,25 @@ struct OpenAIChatStreamAdapter: StreamAdapter {
         self.textChunk = TextEventTemplate { text, output in
             ServerSentEvents.appendData(to: &output) { $0.write(translator.textChunk(text)) }
         }
+        self.thinkingChunk = TextEventTemplate { text, output in
+            ServerSentEvents.appendData(to: &output) { $0.write(translator.thinkingChunk(text)) }
+        }
     }
 
     var headers: HTTPFields { ServerSentEvents.headers }
     var heartbeat: ByteBuffer? { SSEHeartbeat.comment }
 
     mutating func translate(_ line: OllamaChatLine, into output: inout ByteBuffer) -> Int {
-        if case .text(let text) = line, let textChunk, translator.passesTextThrough {
+        switch line {
+        case .text(let text) where textChunk != nil && translator.passesTextThrough:
             if line.isEmptyText { return 0 }
-            textChunk.write(text, into: &output)
+            textChunk?.write(text, into: &output)
             return 1
+        case .thinking(let thinking) where thinkingChunk != nil && translator.passesThinkingThrough:
+            thinkingChunk?.write(thinking, into: &output)
+            return 1
+        default:
+            break
         }
         let chunk = line.chunk
         let before = output.readableBytes

@@ -214,4 +214,19 @@ struct OpenAIChatStreamTranslator: Sendable {
         delta.content = text
         return wrap(delta)
     }
+
+    /// Whether a piece of thinking would become a chunk with that reasoning alone, in one field: the
+    /// role is sent, the answer not finished, and reasoning goes to `reasoning_content` or to
+    /// `reasoning` (not both, not inline `<think>` tags, not left out).
+    var passesThinkingThrough: Bool {
+        sentRole && !finished && !style.excludeReasoning
+            && (style.reasoningFormat == .reasoningContent || style.reasoningFormat == .reasoning)
+    }
+
+    /// The chunk of a piece of thinking, when `passesThinkingThrough`.
+    func thinkingChunk(_ text: String) -> ChatCompletionChunk {
+        var delta = ChatDelta()
+        if style.reasoningFormat == .reasoning { delta.reasoning = text } else { delta.reasoningContent = text }
+        return wrap(delta)
+    }
 }

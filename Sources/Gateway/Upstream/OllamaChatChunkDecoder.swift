@@ -17,18 +17,20 @@ enum OllamaChatChunkDecoder {
         }
     }
 
-    /// The answer text of a line that carries nothing else a client needs —
-    /// `{"model":…,"created_at":…,"message":{"role":"assistant","content":"…"},"done":false}`, the
-    /// members in any order — as the JSON string Ollama wrote, quotes and escapes included: a slice
-    /// of `line`, not a copy. nil for any other line.
-    static func plainText(of line: ByteBuffer) -> ByteBuffer? {
-        let range: Range<Int>? = line.withUnsafeReadableBytes { bytes in
+    /// A line that carries one piece of answer text or of thinking and nothing else a client needs —
+    /// `{"model":…,"created_at":…,"message":{"role":"assistant","content":"…"},"done":false}`, or
+    /// `"content":""` with `"thinking":"…"`, the members in any order — with that piece as the JSON
+    /// string Ollama wrote, quotes and escapes included: a slice of `line`, not a copy. nil for any
+    /// other line.
+    static func plainLine(_ line: ByteBuffer) -> OllamaChatLine? {
+        let piece: (range: Range<Int>, thinking: Bool)? = line.withUnsafeReadableBytes { bytes in
             var scanner = JSONScanner(bytes: bytes)
-            guard let text = scanner.plainTextLine(), scanner.atEnd() else { return nil }
-            return text
+            guard let piece = scanner.plainLine(), scanner.atEnd() else { return nil }
+            return piece
         }
-        guard let range else { return nil }
-        return line.getSlice(at: line.readerIndex + range.lowerBound, length: range.count)
+        guard let piece, let slice = line.getSlice(at: line.readerIndex + piece.range.lowerBound, length: piece.range.count)
+        else { return nil }
+        return piece.thinking ? .thinking(slice) : .text(slice)
     }
 }
 
@@ -203,9 +205,11 @@ private struct JSONScanner {
 
     // MARK: - Ollama's chat line
 
-    /// See `OllamaChatChunkDecoder.plainText(of:)`: the range of the content's JSON string.
-    mutating func plainTextLine() -> Range<Int>? {
-        var text: Range<Int>?
+    /// See `OllamaChatChunkDecoder.plainLine(_:)`: the range of the piece's JSON string, and whether
+    /// it is thinking.
+    mutating func plainLine() -> (range: Range<Int>, thinking: Bool)? {
+        var content: Range<Int>?
+        var thinking: Range<Int>?
         var notDone = false
         let ok = object { scanner, key in
             if equals(key, "model") || equals(key, "created_at") { return scanner.rawString() != nil }
@@ -222,19 +226,22 @@ private struct JSONScanner {
                     return assistant
                 }
                 if equals(key, "content") {
-                    text = scanner.rawString()
-                    return text != nil
+                    content = scanner.rawString()
+                    return content != nil
                 }
-                // Ollama leaves an empty `thinking` out; an empty one written anyway changes nothing.
-                if equals(key, "thinking") { return scanner.rawString()?.count == 2 }
+                if equals(key, "thinking") {
+                    thinking = scanner.rawString()
+                    return thinking != nil
+                }
                 return false
             }
             return message && assistant
         }
-        guard ok, notDone, let text else { return nil }
-        return text
+        guard ok, notDone, let content else { return nil }
+        // An empty string is its two quotes. Ollama leaves an empty `thinking` out.
+        guard let thinking, thinking.count > 2 else { return (content, false) }
+        return content.count == 2 ? (thinking, true) : nil
     }
-
 
     mutating func chatChunk() -> OllamaChatChunk? {
         var chunk = OllamaChatChunk()

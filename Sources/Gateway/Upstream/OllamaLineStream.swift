@@ -20,17 +20,19 @@ extension OllamaChatChunk: OllamaStreamLine {
 }
 
 /// One line of Ollama's streamed chat as the relay hands it on. Nearly every line carries one token
-/// of answer text and nothing else a client needs: such a line keeps the text as the JSON string
-/// Ollama wrote, so that a surface can copy it into its own event instead of decoding and encoding it
-/// again. Every other line (thinking, tool calls, the last line) is decoded whole.
+/// of answer text or of thinking and nothing else a client needs: such a line keeps the token as the
+/// JSON string Ollama wrote, so that a surface can copy it into its own event instead of decoding and
+/// encoding it again. Every other line (tool calls, the last line) is decoded whole.
 enum OllamaChatLine: OllamaStreamLine {
-    /// A plain token: the content's JSON string, quotes and escapes as Ollama wrote them (see
-    /// `OllamaChatChunkDecoder.plainText(of:)`).
+    /// A plain token of answer text: the content's JSON string, quotes and escapes as Ollama wrote
+    /// them (see `OllamaChatChunkDecoder.plainLine(_:)`).
     case text(ByteBuffer)
+    /// A plain token of thinking (the content empty): the thinking's JSON string.
+    case thinking(ByteBuffer)
     case chunk(OllamaChatChunk)
 
     static func decode(_ line: ByteBuffer) throws(GatewayError) -> OllamaChatLine {
-        if let text = OllamaChatChunkDecoder.plainText(of: line) { return .text(text) }
+        if let plain = OllamaChatChunkDecoder.plainLine(line) { return plain }
         return .chunk(try OllamaChatChunk.decode(line))
     }
 
@@ -44,18 +46,23 @@ enum OllamaChatLine: OllamaStreamLine {
         case .chunk(let chunk):
             return chunk
         case .text(let text):
-            let content = text.withUnsafeReadableBytes { bytes in
-                var index = 0
-                return JSONStringReader.read(bytes, at: &index)
-            }
-            // The scanner accepted exactly the strings the reader reads.
-            return OllamaChatChunk(message: OllamaMessage(role: "assistant", content: content ?? ""))
+            return OllamaChatChunk(message: OllamaMessage(role: "assistant", content: Self.string(text)))
+        case .thinking(let thinking):
+            return OllamaChatChunk(message: OllamaMessage(role: "assistant", content: "", thinking: Self.string(thinking)))
         }
     }
 
-    /// A plain token with no text (Ollama sends some, e.g. before a tool call).
+    /// A plain token of answer text with no text (Ollama sends some, e.g. before a tool call).
     var isEmptyText: Bool {
         if case .text(let text) = self { text.readableBytes == 2 } else { false }
+    }
+
+    /// The scanner accepted exactly the strings the reader reads.
+    private static func string(_ json: ByteBuffer) -> String {
+        json.withUnsafeReadableBytes { bytes in
+            var index = 0
+            return JSONStringReader.read(bytes, at: &index) ?? ""
+        }
     }
 }
 

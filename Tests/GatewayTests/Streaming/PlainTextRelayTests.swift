@@ -77,8 +77,18 @@ struct PlainTextRelayTests {
         #expect(String(buffer: other) == #""x""#)
     }
 
+    @Test func aPlainThinkingTokenIsKeptAsOllamaWroteIt() throws {
+        guard case .thinking(let thinking) = try OllamaChatLine.decode(ByteBuffer(string: Self.thinking("Let <me> \"see\""))) else {
+            Issue.record("not a plain thinking token")
+            return
+        }
+        #expect(String(buffer: thinking) == Self.goString("Let <me> \"see\""))
+        #expect(OllamaChatLine.thinking(thinking).chunk.message?.thinking == "Let <me> \"see\"")
+        #expect(OllamaChatLine.thinking(thinking).chunk.message?.content == "")
+    }
+
     @Test(arguments: [
-        thinking("hmm"), toolCall, done,
+        head + #""message":{"role":"assistant","content":"x","thinking":"y"},"done":false}"#, toolCall, done,
         head + #""message":{"role":"assistant","content":"x","images":["aGk="]},"done":false}"#,
         head + #""message":{"role":"user","content":"x"},"done":false}"#,
         head + #""message":{"role":"assistant","content":null},"done":false}"#,
@@ -157,7 +167,10 @@ struct PlainTextRelayTests {
         for line in lines {
             let bytes = ByteBuffer(string: line)
             let relayed = try OllamaChatLine.decode(bytes)
-            if case .text = relayed { plain += 1 }
+            switch relayed {
+            case .text, .thinking: plain += 1
+            case .chunk: break
+            }
             let a = copied.translate(relayed, into: &copiedOutput)
             let b = decoded.translate(.chunk(try OllamaChatChunk.decode(bytes)), into: &decodedOutput)
             #expect(a == b, "counted output of \(line)", sourceLocation: sourceLocation)
