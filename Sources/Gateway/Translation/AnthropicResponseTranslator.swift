@@ -6,37 +6,56 @@ import NIOCore
 /// `get_final_message()`): the non-streamed answer is made by this very accumulation, so a
 /// streamed answer always adds up to exactly what the same request returns without streaming.
 struct AnthropicMessageAccumulator: Sendable {
-    private(set) var message: AnthropicMessageResponse?
+    /// The message so far, its text and thinking blocks without their text (in `texts`).
+    private var built: AnthropicMessageResponse?
+    /// The text of each text or thinking block, by index, appended to in place: rebuilding a block
+    /// per delta copied its whole text every token.
+    private var texts: [Int: String] = [:]
     private var partialJSON: [Int: String] = [:]
+
+    var message: AnthropicMessageResponse? {
+        guard var message = built else { return nil }
+        for (index, text) in texts where message.content.indices.contains(index) {
+            switch message.content[index] {
+            case .text: message.content[index] = .text(text)
+            case .thinking(_, let signature): message.content[index] = .thinking(thinking: text, signature: signature)
+            default: break
+            }
+        }
+        return message
+    }
 
     mutating func apply(_ event: AnthropicStreamEvent) {
         switch event {
         case .messageStart(let start):
-            message = start
-        case .contentBlockStart(_, let block):
-            message?.content.append(block)
+            built = start
+        case .contentBlockStart(let index, let block):
+            built?.content.append(block)
+            switch block {
+            case .text(let text): texts[index] = text
+            case .thinking(let thinking, _): texts[index] = thinking
+            default: break
+            }
         case .contentBlockDelta(let index, let delta):
-            guard let block = message?.content[index] else { return }
-            switch (block, delta) {
-            case (.text(let text), .text(let more)):
-                message?.content[index] = .text(text + more)
-            case (.thinking(let thinking, let signature), .thinking(let more)):
-                message?.content[index] = .thinking(thinking: thinking + more, signature: signature)
+            guard let content = built?.content, content.indices.contains(index) else { return }
+            switch (content[index], delta) {
+            case (.text, .text(let more)), (.thinking, .thinking(let more)):
+                texts[index, default: ""] += more
             case (.thinking(let thinking, _), .signature(let signature)):
-                message?.content[index] = .thinking(thinking: thinking, signature: signature)
+                built?.content[index] = .thinking(thinking: thinking, signature: signature)
             case (.toolUse, .inputJSON(let json)):
                 partialJSON[index, default: ""] += json
             default:
                 break
             }
         case .contentBlockStop(let index):
-            guard case .toolUse(let id, let name, _) = message?.content[index], let json = partialJSON[index] else { return }
-            message?.content[index] = .toolUse(id: id, name: name, input: Self.toolInput(json))
+            guard case .toolUse(let id, let name, _) = built?.content[index], let json = partialJSON[index] else { return }
+            built?.content[index] = .toolUse(id: id, name: name, input: Self.toolInput(json))
         case .messageDelta(let stopReason, let stopSequence, let usage):
-            message?.stopReason = stopReason
-            message?.stopSequence = stopSequence
-            message?.usage.outputTokens = usage.outputTokens
-            if let input = usage.inputTokens { message?.usage.inputTokens = input }
+            built?.stopReason = stopReason
+            built?.stopSequence = stopSequence
+            built?.usage.outputTokens = usage.outputTokens
+            if let input = usage.inputTokens { built?.usage.inputTokens = input }
         case .messageStop, .ping, .error:
             break
         }

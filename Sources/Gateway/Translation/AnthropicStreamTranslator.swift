@@ -115,8 +115,11 @@ struct AnthropicStreamTranslator: Sendable {
 
     private mutating func appendThinking(_ text: String, into events: inout [AnthropicStreamEvent]) {
         guard !text.isEmpty, !style.excludeReasoning else { return }
-        if case .thinking(let sofar) = open {
-            open = .thinking(sofar + text)
+        if case .thinking(var sofar) = open {
+            // Released first, so that the text is appended in place rather than copied whole.
+            open = .none
+            sofar += text
+            open = .thinking(sofar)
         } else {
             closeBlock(into: &events)
             events.append(.contentBlockStart(index: nextIndex, block: .thinking(thinking: "", signature: "")))

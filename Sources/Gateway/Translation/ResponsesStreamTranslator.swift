@@ -134,9 +134,10 @@ struct ResponsesStreamTranslator: Sendable {
         guard !text.isEmpty else { return }
         reasoningCharacters += text.count
         guard !style.excludeReasoning else { return }
-        var item = openItem(.reasoning, into: &events)
-        item.text += text
-        open = item
+        openItem(.reasoning, into: &events)
+        // Appended in place: on a copy of the item, every token copied the whole text so far.
+        open?.text += text
+        guard let item = open else { return }
         events.append(event(.reasoningSummaryTextDelta(
             itemID: item.id, outputIndex: item.outputIndex, summaryIndex: 0, delta: text)))
     }
@@ -144,15 +145,16 @@ struct ResponsesStreamTranslator: Sendable {
     private mutating func appendText(_ text: String, into events: inout [ResponseStreamEvent]) {
         guard !text.isEmpty else { return }
         answerCharacters += text.count
-        var item = openItem(.message, into: &events)
-        item.text += text
-        open = item
+        openItem(.message, into: &events)
+        open?.text += text
+        guard let item = open else { return }
         events.append(event(.outputTextDelta(itemID: item.id, outputIndex: item.outputIndex, contentIndex: 0, delta: text)))
     }
 
-    /// The open item of this kind: the one already open, or a new one announced after the other is done.
-    private mutating func openItem(_ kind: OpenItem.Kind, into events: inout [ResponseStreamEvent]) -> OpenItem {
-        if let item = open, item.kind == kind { return item }
+    /// Makes an item of this kind the open one: the one already open, or a new one announced after the
+    /// other is done.
+    private mutating func openItem(_ kind: OpenItem.Kind, into events: inout [ResponseStreamEvent]) {
+        if open?.kind == kind { return }
         closeOpenItem(status: "completed", into: &events)
         let outputIndex = response.output.count
         switch kind {
@@ -162,7 +164,7 @@ struct ResponsesStreamTranslator: Sendable {
                 outputIndex: outputIndex, item: .reasoning(ResponseReasoning(id: item.id, summary: [])))))
             events.append(event(.reasoningSummaryPartAdded(
                 itemID: item.id, outputIndex: outputIndex, summaryIndex: 0, part: .init(text: ""))))
-            return item
+            open = item
         case .message:
             let item = OpenItem(kind: .message, id: makeID("msg_"), outputIndex: outputIndex)
             events.append(event(.outputItemAdded(
@@ -170,7 +172,7 @@ struct ResponsesStreamTranslator: Sendable {
                 item: .message(ResponseMessage(id: item.id, role: "assistant", content: .parts([]), status: "in_progress")))))
             events.append(event(.contentPartAdded(
                 itemID: item.id, outputIndex: outputIndex, contentIndex: 0, part: .outputText(""))))
-            return item
+            open = item
         }
     }
 
