@@ -39,16 +39,7 @@ public enum JSONStringReader {
                 case UInt8(ascii: "r"): utf8.append(0x0D)
                 case UInt8(ascii: "t"): utf8.append(0x09)
                 case UInt8(ascii: "u"):
-                    guard var scalar = hex4(bytes, at: &index) else { return nil }
-                    if (0xD800..<0xDC00).contains(scalar) {
-                        // A high surrogate must be followed by an escaped low one.
-                        guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
-                        else { return nil }
-                        index += 2
-                        guard let low = hex4(bytes, at: &index), (0xDC00..<0xE000).contains(low) else { return nil }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    guard let unicode = Unicode.Scalar(scalar) else { return nil }
+                    guard let unicode = unicodeEscape(bytes, at: &index) else { return nil }
                     utf8.append(contentsOf: UTF8.encode(unicode)!)
                 default:
                     return nil
@@ -85,15 +76,7 @@ public enum JSONStringReader {
                     UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
                     continue
                 case UInt8(ascii: "u"):
-                    guard let scalar = hex4(bytes, at: &index) else { return false }
-                    if (0xD800..<0xDC00).contains(scalar) {
-                        guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
-                        else { return false }
-                        index += 2
-                        guard let low = hex4(bytes, at: &index), (0xDC00..<0xE000).contains(low) else { return false }
-                    } else if Unicode.Scalar(scalar) == nil {
-                        return false
-                    }
+                    guard unicodeEscape(bytes, at: &index) != nil else { return false }
                 default:
                     return false
                 }
@@ -103,6 +86,22 @@ public enum JSONStringReader {
             }
         }
         return false
+    }
+
+    /// The character of a `\u` escape whose four digits start at `index`, a surrogate pair joined,
+    /// moving past it; nil for a lone surrogate or bad digits.
+    @inlinable
+    static func unicodeEscape(_ bytes: UnsafeRawBufferPointer, at index: inout Int) -> Unicode.Scalar? {
+        guard var scalar = hex4(bytes, at: &index) else { return nil }
+        if (0xD800..<0xDC00).contains(scalar) {
+            // A high surrogate must be followed by an escaped low one.
+            guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+            else { return nil }
+            index += 2
+            guard let low = hex4(bytes, at: &index), (0xDC00..<0xE000).contains(low) else { return nil }
+            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+        }
+        return Unicode.Scalar(scalar)
     }
 
     /// Four hexadecimal digits at `index` (a `\u` escape's), moving past them.
