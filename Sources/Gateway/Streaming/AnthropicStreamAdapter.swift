@@ -29,22 +29,12 @@ struct AnthropicStreamAdapter: StreamAdapter {
     private var textDelta: (index: Int, event: TextEventTemplate)?
 
     mutating func translate(_ line: OllamaChatLine, into output: inout ByteBuffer) -> Int {
-        if case .text(let text) = line {
-            if line.isEmptyText { return 0 }
-            if let index = translator.extendTextBlock() {
-                if textDelta?.index != index, let event = TextEventTemplate({ text, output in
-                    Self.append([.contentBlockDelta(index: index, delta: .text(text))], to: &output)
-                }) {
-                    textDelta = (index, event)
-                }
-                if let textDelta, textDelta.index == index {
-                    textDelta.event.write(text, into: &output)
-                    return 1
-                }
-                // No template (never expected): the same event, from the decoded text.
-                Self.append([.contentBlockDelta(index: index, delta: .text(line.chunk.message?.content ?? ""))], to: &output)
-                return 1
-            }
+        // A token without text changes nothing on this surface, whatever the stream's state.
+        if line.isEmptyText { return 0 }
+        if case .text(let text) = line, let index = translator.plainTextBlock, let event = textDeltaEvent(at: index) {
+            translator.countPlainText()
+            event.write(text, into: &output)
+            return 1
         }
         let chunk = line.chunk
         let events = translator.translate(chunk)
@@ -60,6 +50,15 @@ struct AnthropicStreamAdapter: StreamAdapter {
             }
         }
         return produced
+    }
+
+    private mutating func textDeltaEvent(at index: Int) -> TextEventTemplate? {
+        if let textDelta, textDelta.index == index { return textDelta.event }
+        let event = TextEventTemplate { text, output in
+            Self.append([.contentBlockDelta(index: index, delta: .text(text))], to: &output)
+        }
+        textDelta = event.map { (index, $0) }
+        return event
     }
 
     /// `message_stop` came with the last chunk (or the stop sequence).

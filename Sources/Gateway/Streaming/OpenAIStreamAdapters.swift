@@ -29,16 +29,14 @@ struct OpenAIChatStreamAdapter: StreamAdapter {
     var heartbeat: ByteBuffer? { SSEHeartbeat.comment }
 
     mutating func translate(_ line: OllamaChatLine, into output: inout ByteBuffer) -> Int {
-        switch line {
-        case .text(let text) where textChunk != nil && translator.passesTextThrough:
+        if case .text(let text) = line, let textChunk, translator.passesTextThrough {
             if line.isEmptyText { return 0 }
-            textChunk?.write(text, into: &output)
+            textChunk.write(text, into: &output)
             return 1
-        case .thinking(let thinking) where thinkingChunk != nil && translator.passesThinkingThrough:
-            thinkingChunk?.write(thinking, into: &output)
+        }
+        if case .thinking(let thinking) = line, let thinkingChunk, translator.passesThinkingThrough {
+            thinkingChunk.write(thinking, into: &output)
             return 1
-        default:
-            break
         }
         let chunk = line.chunk
         let before = output.readableBytes

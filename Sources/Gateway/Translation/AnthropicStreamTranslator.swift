@@ -84,12 +84,16 @@ struct AnthropicStreamTranslator: Sendable {
     }
 
     /// The open text block's index when a piece of answer text would only extend it — no `<think>`
-    /// tag to split out, no stop sequence to watch, the answer not finished — counting the text as
-    /// output. Its event can then be written from Ollama's bytes (`AnthropicStreamAdapter`).
-    mutating func extendTextBlock() -> Int? {
+    /// tag to split out, no stop sequence to watch, the answer not finished. Its event can then be
+    /// written from Ollama's bytes (`AnthropicStreamAdapter`), and counted with `countPlainText`.
+    var plainTextBlock: Int? {
         guard !finished, case .text = open, splitter.passesThrough, style.stopSequences.isEmpty else { return nil }
-        outputLines += 1
         return nextIndex
+    }
+
+    /// Counts a piece of answer text written into the open block from Ollama's bytes.
+    mutating func countPlainText() {
+        outputLines += 1
     }
 
     /// The closing events: what the splitter and matcher held back, the open block's end,
