@@ -15,59 +15,17 @@ extension OllamaClient {
         pool: BackendPool, _ method: HTTPMethod, _ path: String, body: ByteBuffer?, deadline: NIODeadline,
         model: String?, conversation: () -> UInt64?
     ) async throws -> (response: HTTPClientResponse, span: OTLPSpan?) {
-        let routing = RequestRouting.current
-        let targets: [BackendPool.Target]
-        var session: UInt64?
-        if let named = routing?.backend {
-            guard let target = pool.target(named: named) else { throw Self.unknownBackend(named) }
-            targets = [target]
-        } else {
-            if pool.tuning.stickySessions, model != nil, pool.isSeveral {
-                session = RequestRouting.session(explicit: routing?.sessionID, conversationStart: conversation)
-            }
-            targets = pool.plan(model: model ?? "", session: session)
-        }
-        guard !targets.isEmpty else { throw Self.noBackend(for: model, lastFailure: nil) }
-        var lastError: (any Error)?
-        for target in targets {
-            if let lastError {
-                logger.notice(
-                    "trying the next backend", metadata: ["backend": "\(target.name)", "error": "\(lastError)"])
-            }
-            // With another backend to move on to, each attempt gets the first-byte timeout (within
-            // the request's own deadline); the last one has what is left.
-            let attemptDeadline =
-                target.name == targets.last?.name ? deadline : min(deadline, .now() + TimeAmount(pool.tuning.firstByteTimeout))
-            pool.started(target.name)
+        var attempts = try BackendAttempts(pool: pool, model: model, deadline: deadline, conversation: conversation)
+        while let (target, attemptDeadline) = attempts.next(logger: logger) {
             do {
                 let answered = try await target.client.sendTraced(method, path, body: body, deadline: attemptDeadline)
-                pool.succeeded(target.name, model: model)
-                if let session { pool.remember(session: session, servedBy: target.name) }
-                if let ticket = routing?.ticket {
-                    ticket.setBackend(target.name) { pool.finished(target.name) }
-                } else {
-                    pool.finished(target.name)
-                }
+                attempts.succeeded(target)
                 return answered
             } catch {
-                pool.finished(target.name)
-                let verdict = Self.verdict(on: error)
-                if verdict.backendFault { pool.failed(target.name, reason: (error as? GatewayError)?.message ?? "\(error)") }
-                guard verdict.tryNext, NIODeadline.now() < deadline else {
-                    // The error is the request's own (or its time is up): it is what the client gets,
-                    // and the backend that gave it is the one accounted.
-                    routing?.ticket?.setBackend(target.name) {}
-                    throw error
-                }
-                lastError = error
+                try attempts.failed(target, error)
             }
         }
-        if let last = targets.last { routing?.ticket?.setBackend(last.name) {} }
-        // Every backend tried failed. With a single backend configured its own error says more, and
-        // when the last one lacked the model, that is what the client should hear.
-        guard let lastError else { throw Self.noBackend(for: model, lastFailure: nil) }
-        if !pool.isSeveral || (lastError as? GatewayError)?.kind == .notFound { throw lastError }
-        throw Self.noBackend(for: model, lastFailure: lastError)
+        throw attempts.exhausted()
     }
 
     /// The backends a model management request applies to (pull, delete…): the one named, else every
