@@ -2,7 +2,6 @@ import GatewayAPI
 import HTTPTypes
 import Hummingbird
 import NIOCore
-import Synchronization
 
 /// The Anthropic-compatible API: `/v1/messages` and `/v1/messages/count_tokens` (also under `/anthropic`).
 ///
@@ -158,32 +157,17 @@ public struct AnthropicController: APIRouteController, Sendable {
 
         // Ollama answers once the model is loaded and its first token is ready. Its quick refusals
         // (unknown model, missing capability, busy) keep their HTTP status; a longer silence commits
-        // the stream, so that pings keep the client's connection alive while the model loads.
-        // The call outlives the handler, so it is a task of its own — awaited by the relay and
-        // cancelled with it, and bounded by the request's deadline.
-        let handoff = UpstreamHandoff()
-        let call = Task {
-            do {
-                let lines = try await model.namingNotFound {
-                    try await upstream.streamChat(upstreamRequest, deadline: .now() + TimeAmount(timing.timeout))
-                }
-                handoff.fulfil(.success(lines))
-            } catch {
-                handoff.fulfil(.failure(error))
-            }
+        // the stream, so that pings keep the client's connection alive while the model loads, and
+        // the relay goes on waiting for the answer.
+        var pending = try upstream.pendingStreamChat(upstreamRequest, deadline: .now() + TimeAmount(timing.timeout))
+        let relay = StreamRelay(adapter: AnthropicStreamAdapter(style: style), context: context, timing: timing)
+        if let lines = try await model.namingNotFound({ try await pending.lines(until: .now() + TimeAmount(timing.heartbeat)) }) {
+            return relay.response { lines }
         }
-        await withTaskCancellationHandler {
-            await handoff.wait(upTo: timing.heartbeat)
-        } onCancel: {
-            call.cancel()
-        }
-        if case .failure(let error) = handoff.result { throw error }
-        return StreamRelay(adapter: AnthropicStreamAdapter(style: style), context: context, timing: timing).response {
-            try await withTaskCancellationHandler {
-                try await handoff.value()
-            } onCancel: {
-                call.cancel()
-            }
+        let loading = pending
+        return relay.response {
+            var pending = loading
+            return try await model.namingNotFound { try await pending.lines() }
         }
     }
 
@@ -207,35 +191,4 @@ public struct AnthropicController: APIRouteController, Sendable {
 /// `x-token-count` on a `count_tokens` answer: `exact` (Ollama's count) or `estimate`.
 enum AnthropicTokenCountHeader {
     static let name = HTTPField.Name("x-token-count")!
-}
-
-/// Ollama's answer to a streamed request, handed from the call (a task of its own) to whoever waits:
-/// first the handler, for a while, then the relay.
-private final class UpstreamHandoff: Sendable {
-    private let answer = Mutex<Result<OllamaLineStream<OllamaChatLine>, any Error>?>(nil)
-    private let arrived = OneTimeSignal()
-
-    var result: Result<OllamaLineStream<OllamaChatLine>, any Error>? { answer.withLock { $0 } }
-
-    func fulfil(_ result: Result<OllamaLineStream<OllamaChatLine>, any Error>) {
-        answer.withLock { $0 = result }
-        arrived.fire()
-    }
-
-    /// The answer, once it is there; `CancellationError` when the waiting task is cancelled first.
-    func value() async throws -> OllamaLineStream<OllamaChatLine> {
-        await arrived.wait()
-        guard let result else { throw CancellationError() }
-        return try result.get()
-    }
-
-    /// Returns when the answer is there, `duration` has passed, or the task is cancelled.
-    func wait(upTo duration: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.arrived.wait() }
-            group.addTask { try? await EventLoopTimer.sleep(for: duration) }
-            await group.next()
-            group.cancelAll()
-        }
-    }
 }

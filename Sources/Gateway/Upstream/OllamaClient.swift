@@ -78,26 +78,59 @@ public struct OllamaClient: Sendable {
     func sendTraced(
         _ method: HTTPMethod, _ path: String, body: ByteBuffer? = nil, deadline: NIODeadline = .now() + .seconds(600)
     ) async throws -> (response: HTTPClientResponse, span: OTLPSpan?) {
-        let baseURL = baseURL
-        var request = HTTPClientRequest(url: baseURL + path)
+        let (url, headers, span) = outgoing(method, path, hasBody: body != nil)
+        var request = HTTPClientRequest(url: url)
         request.method = method
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(body)
-        }
-        if let authHeader { request.headers.add(name: authHeader.name, value: authHeader.value) }
-        let span = RequestTracing.startUpstreamSpan(
-            tracer: tracer, method: method.rawValue, url: baseURL, path: path, headers: &request.headers)
+        request.headers = headers
+        if let body { request.body = .bytes(body) }
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, deadline: deadline, logger: logger)
         } catch {
-            let translated = translate(error)
-            span?.recordError(translated)
-            span?.setStatus(SpanStatus(code: .error))
-            span?.end()
-            throw translated
+            throw failed(error, span: span)
         }
+        return try await accepted(response, span: span)
+    }
+
+    /// Starts a request that no task awaits (see `UpstreamExchange`); its answer goes through
+    /// `accepted`, or its failure through `failed`, like `sendTraced`'s.
+    func startExchange(_ method: HTTPMethod, _ path: String, body: ByteBuffer?, deadline: NIODeadline) throws
+        -> (exchange: UpstreamExchange, span: OTLPSpan?)
+    {
+        let (url, headers, span) = outgoing(method, path, hasBody: body != nil)
+        do {
+            let request = try HTTPClient.Request(url: url, method: method, headers: headers, body: body.map { .byteBuffer($0) })
+            return (UpstreamExchange(http: http, request: request, deadline: deadline, logger: logger), span)
+        } catch {
+            throw failed(error, span: span)
+        }
+    }
+
+    /// A request to this backend as it goes out: where to, its headers (the JSON body's type, the
+    /// authentication Ollama may require, the trace context), and its span when the request is traced.
+    private func outgoing(_ method: HTTPMethod, _ path: String, hasBody: Bool)
+        -> (url: String, headers: HTTPHeaders, span: OTLPSpan?)
+    {
+        let baseURL = baseURL
+        var headers = HTTPHeaders()
+        if hasBody { headers.add(name: "Content-Type", value: "application/json") }
+        if let authHeader { headers.add(name: authHeader.name, value: authHeader.value) }
+        let span = RequestTracing.startUpstreamSpan(
+            tracer: tracer, method: method.rawValue, url: baseURL, path: path, headers: &headers)
+        return (baseURL + path, headers, span)
+    }
+
+    /// A request that failed before Ollama answered: the failure as the client hears it, on the span.
+    func failed(_ error: any Error, span: OTLPSpan?) -> any Error {
+        let translated = translate(error)
+        span?.recordError(translated)
+        span?.setStatus(SpanStatus(code: .error))
+        span?.end()
+        return translated
+    }
+
+    /// Ollama's answer when its status is a success; else Ollama's error (read from the body).
+    func accepted(_ response: HTTPClientResponse, span: OTLPSpan?) async throws -> (response: HTTPClientResponse, span: OTLPSpan?) {
         span?.attributes["http.response.status_code"] = Int64(response.status.code)
         guard response.status == .ok else {
             let failure = await failure(of: response)
@@ -163,6 +196,16 @@ public struct OllamaClient: Sendable {
         request.stream = true
         return try await streamLines(
             "/api/chat", body: try Self.encode(request), as: OllamaChatLine.self, deadline: deadline, model: request.model,
+            conversation: { request.conversationStart })
+    }
+
+    /// A streamed chat whose answer is awaited in steps (see `PendingStream`): Ollama's lines once
+    /// it answered, which must happen by `deadline`.
+    func pendingStreamChat(_ request: OllamaChatRequest, deadline: NIODeadline) throws -> PendingStream<OllamaChatLine> {
+        var request = request
+        request.stream = true
+        return try PendingStream(
+            client: self, path: "/api/chat", body: try Self.encode(request), deadline: deadline, model: request.model,
             conversation: { request.conversationStart })
     }
 

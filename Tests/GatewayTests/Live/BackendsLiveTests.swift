@@ -161,6 +161,35 @@ struct BackendsLiveTests {
         }
     }
 
+    @Test("an Anthropic stream that pings while a slow server loads moves on to the next one, in the same stream")
+    func slowFailsOverAfterTheStreamCommitted() async throws {
+        try await FleetGateway.run(
+            [SimulatorConfiguration(faults: ["sim-chat": .slowFirstToken]), SimulatorConfiguration()],
+            backends: { [backend("slow", $0[0], priority: 0), backend("fast", $0[1], priority: 1)] },
+            { configuration in
+                configuration.backendTuning.firstByteTimeout = .milliseconds(600)
+                configuration.streamPingInterval = .milliseconds(100)
+            }
+        ) { fleet in
+            let response = try await fleet.post(
+                "/v1/messages",
+                #"{"model":"sim-chat","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"hurry"}]}"#)
+            #expect(response.status == .ok)
+            let text = String(buffer: response.body)
+            // The handler gave up waiting after one ping interval: the stream began, and pinged while
+            // the relay waited for the slow server, then for the fast one.
+            let ping = try #require(text.range(of: "event: ping"))
+            let delta = try #require(text.range(of: "content_block_delta"))
+            #expect(ping.lowerBound < delta.lowerBound, "\(text)")
+            #expect(text.contains(#""text":" hurry""#), "the answer: \(text)")
+            #expect(text.contains("message_stop"), "\(text)")
+            #expect(fleet.chats == [1, 1])
+            let metrics = try await fleet.metrics()
+            #expect(metrics.contains(#"gateway_backend_requests_total{backend="fast"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"gateway_backend_in_flight{backend="slow"} 0"#), "\(metrics)")
+        }
+    }
+
     @Test("a flapping server: failures go elsewhere, it is cooled down, then probed back in")
     func flapping() async throws {
         try await FleetGateway.run(
