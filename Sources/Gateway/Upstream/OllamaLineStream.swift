@@ -117,8 +117,8 @@ struct OllamaLineStream<Line: OllamaStreamLine>: AsyncSequence, Sendable {
                 throw pending
             }
             while true {
-                var buffer: ByteBuffer?
                 if !bodyEnded {
+                    let buffer: ByteBuffer?
                     do {
                         buffer = try await body.next()
                     } catch {
@@ -127,30 +127,40 @@ struct OllamaLineStream<Line: OllamaStreamLine>: AsyncSequence, Sendable {
                     }
                     if let buffer { lines.append(buffer) } else { bodyEnded = true }
                 }
-                var batch: [Line] = []
-                while let line = lines.nextLine() ?? (bodyEnded ? lines.finish() : nil) {
-                    do throws(GatewayError) {
-                        let decoded = try Line.decode(line)
-                        batch.append(decoded)
-                        if decoded.isLast {
-                            finished = true
-                            break
-                        }
-                    } catch {
-                        pending = error
+                if let batch = try decodeLines() { return batch }
+            }
+        }
+
+        /// The whole lines read so far, decoded; nil when none has come whole yet.
+        ///
+        /// Synchronous and never inlined into `next`: inlined, the decoders' temporaries became part
+        /// of `next`'s async frame (2.8 KB), which every open stream holds while it waits for Ollama.
+        @inline(never)
+        private mutating func decodeLines() throws(GatewayError) -> [Line]? {
+            var batch: [Line] = []
+            while let line = lines.nextLine() ?? (bodyEnded ? lines.finish() : nil) {
+                do throws(GatewayError) {
+                    let decoded = try Line.decode(line)
+                    batch.append(decoded)
+                    if decoded.isLast {
+                        finished = true
                         break
                     }
-                }
-                if !batch.isEmpty { return batch }
-                if let pending {
-                    finished = true
-                    throw pending
-                }
-                if bodyEnded {
-                    finished = true
-                    throw GatewayError(.upstreamError, "Ollama ended the stream before it was done.", code: "upstream_incomplete")
+                } catch {
+                    pending = error
+                    break
                 }
             }
+            if !batch.isEmpty { return batch }
+            if let pending {
+                finished = true
+                throw pending
+            }
+            if bodyEnded {
+                finished = true
+                throw GatewayError(.upstreamError, "Ollama ended the stream before it was done.", code: "upstream_incomplete")
+            }
+            return nil
         }
     }
 
