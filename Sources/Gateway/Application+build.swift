@@ -103,7 +103,7 @@ public func buildApplication(
     logHostPolicy(configuration, logger: logger)
 
     return Application(
-        router: buildRouter(services),
+        responder: OwnTaskResponder(base: buildRouter(services).buildResponder()),
         server: .guardedHTTP1(timeouts: ConnectionTimeouts(limits), logger: logger),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "ollama-gateway",
