@@ -387,6 +387,27 @@ struct AnthropicMessagesLiveTests {
         }
     }
 
+    @Test("a model that loads past the request's deadline: pings, then a timeout error event, and Ollama's request cancelled")
+    func loadPastTheDeadline() async throws {
+        try await LiveGateway.run(simulator: SimulatorConfiguration(loadTime: .seconds(30)), { $0.streamPingInterval = .milliseconds(100) }) {
+            gateway in
+            let started = ContinuousClock.now
+            let response = try await gateway.post(
+                "/v1/messages", body("sim-chat", #","timeout_ms":700"#, stream: true))
+            #expect(response.status == .ok)
+            let events = try events(response)
+            #expect(events.first?.type == "message_start")
+            #expect(events.contains(.ping))
+            guard case .error(let detail) = events.last else {
+                Issue.record("no error event: \(events.map(\.type))")
+                return
+            }
+            #expect(detail.type == "timeout_error")
+            #expect(ContinuousClock.now - started < .seconds(10), "the deadline, not the load, ended it")
+            #expect(await gateway.sim.recorder.waitForDisconnects(1, timeout: .seconds(5)))
+        }
+    }
+
     @Test func clientDisconnectCancelsUpstream() async throws {
         // The stalled model never answers: the stream commits (`message_start`) after one ping interval.
         try await LiveGateway.run({ $0.streamPingInterval = .milliseconds(200) }) { gateway in
