@@ -124,29 +124,40 @@ public struct AnthropicController: APIRouteController, Sendable {
             estimatedInputTokens: AnthropicTokenEstimate.inputTokens(of: upstreamRequest),
             omitThinking: prepared.body.thinkingDisplay == "omitted")
         let model = prepared.model
-        // Ollama is always asked to stream: a stop sequence must be able to end the generation early,
-        // and the non-streamed message is the accumulation of the very events a stream would carry.
         let started = ContinuousClock.now
         let timing = settings.streamTiming(timeout(of: prepared), started: started)
 
         if !prepared.body.stream {
-            let lines = try await model.namingNotFound {
-                try await upstream.streamChat(upstreamRequest, deadline: .now() + TimeAmount(timing.timeout))
-            }
+            // The message is the accumulation of the very events a stream would carry. Ollama is asked
+            // to stream only when there are stop sequences to watch, so that one can end the generation
+            // early; otherwise its answer comes whole, and the translator reads it as a one-line stream
+            // (a line per token costs a read and a wake-up each).
             var translator = AnthropicStreamTranslator(style: style)
             var accumulator = AnthropicMessageAccumulator()
             accumulator.apply(translator.start())
-            let remaining = timing.deadline - ContinuousClock.now
-            accumulator = try await withDeadlines(overall: remaining, idle: timing.idle) { activity in
-                var accumulator = accumulator
-                reading: for try await batch in lines {
-                    activity.touch()
-                    for line in batch {
-                        for event in translator.translate(line.chunk) { accumulator.apply(event) }
-                        if translator.finished { break reading }
-                    }
+            if prepared.plan.stopSequences.isEmpty {
+                var whole = upstreamRequest
+                whole.stream = false
+                let answer = try await withDeadlines(overall: timing.timeout, idle: nil) { _ in
+                    try await model.namingNotFound { try await upstream.chat(whole) }
                 }
-                return accumulator
+                for event in translator.translate(answer) { accumulator.apply(event) }
+            } else {
+                let lines = try await model.namingNotFound {
+                    try await upstream.streamChat(upstreamRequest, deadline: .now() + TimeAmount(timing.timeout))
+                }
+                let remaining = timing.deadline - ContinuousClock.now
+                accumulator = try await withDeadlines(overall: remaining, idle: timing.idle) { activity in
+                    var accumulator = accumulator
+                    reading: for try await batch in lines {
+                        activity.touch()
+                        for line in batch {
+                            for event in translator.translate(line.chunk) { accumulator.apply(event) }
+                            if translator.finished { break reading }
+                        }
+                    }
+                    return accumulator
+                }
             }
             let message = accumulator.message ?? AnthropicMessageResponse(id: style.id, model: style.model)
             context.ticket?.setTokens(prompt: message.usage.inputTokens, completion: message.usage.outputTokens)

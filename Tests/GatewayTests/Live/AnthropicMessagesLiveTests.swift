@@ -333,10 +333,17 @@ struct AnthropicMessagesLiveTests {
     @Test("failures mid-stream end with an error event", arguments: ["error_mid_stream", "no_done", "drop_mid_stream"])
     func midStream(fault: String) async throws {
         try await LiveGateway.run { gateway in
-            let plain = try await gateway.post(
-                "/v1/messages", body("sim-chat", #","options":{"sim_fault":"\#(fault)","sim_fault_after":2}"#))
-            #expect(plain.status == .badGateway)
-            #expect(try error(plain).error.type == "api_error")
+            // Unstreamed, the gateway reads Ollama's answer as a stream only when it has stop sequences
+            // to watch; otherwise Ollama answers whole, and its failure is its HTTP status (`no_done`
+            // is a streaming fault only).
+            for stops in [#","stop_sequences":["zzz"]"#, ""] where !(stops.isEmpty && fault == "no_done") {
+                let plain = try await gateway.post(
+                    "/v1/messages", body("sim-chat", stops + #","options":{"sim_fault":"\#(fault)","sim_fault_after":2}"#))
+                #expect(plain.status == .badGateway, "\(stops)")
+                #expect(try error(plain).error.type == "api_error")
+            }
+            let streamed = gateway.upstreamRequests("/api/chat").map { $0["stream"]?.boolValue }
+            #expect(streamed == (fault == "no_done" ? [true] : [true, false]), "Ollama asked to stream only to watch for stops")
             let response = try await gateway.post(
                 "/v1/messages", body("sim-chat", #","options":{"sim_fault":"\#(fault)","sim_fault_after":2}"#, stream: true))
             #expect(response.status == .ok)
