@@ -73,6 +73,9 @@ final class UpstreamExchange: Sendable {
             var body: Body?
             /// The acknowledgement of the last body part, held back while the reader has enough.
             var demand: EventLoopPromise<Void>?
+            /// The reader asked for more before the acknowledgement was held back (it reads on
+            /// another thread): the next one that would be held back goes at once.
+            var wantsMore = false
             var call: HTTPClient.Task<Void>?
             var terminated = false
             var taken = false
@@ -119,7 +122,15 @@ final class UpstreamExchange: Sendable {
                 return eventLoop.makeSucceededVoidFuture()
             case .stopProducing:
                 let promise = eventLoop.makePromise(of: Void.self)
-                state.withLock { $0.demand = promise }
+                let heldBack = state.withLock { state in
+                    if state.wantsMore {
+                        state.wantsMore = false
+                        return false
+                    }
+                    state.demand = promise
+                    return true
+                }
+                if !heldBack { promise.succeed() }
                 return promise.futureResult
             }
         }
@@ -147,7 +158,15 @@ final class UpstreamExchange: Sendable {
         // MARK: NIOAsyncSequenceProducerDelegate
 
         func produceMore() {
-            state.withLock { state in defer { state.demand = nil }; return state.demand }?.succeed()
+            let demand = state.withLock { state -> EventLoopPromise<Void>? in
+                guard let demand = state.demand else {
+                    state.wantsMore = true
+                    return nil
+                }
+                state.demand = nil
+                return demand
+            }
+            demand?.succeed()
         }
 
         /// The reader is gone (or never came): nobody will read the rest.

@@ -54,6 +54,28 @@ struct PendingStreamLiveTests {
         }
     }
 
+    @Test("a long answer read slowly arrives whole: Ollama is read at the reader's pace, and resumed")
+    func backPressure() async throws {
+        try await withOllamaSimulator(SimulatorConfiguration()) { sim in
+            let (client, _) = Self.client(of: sim)
+            var request = Self.chat("long")
+            request.options = ["sim_tokens": 4000]
+            var pending = try client.pendingStreamChat(request, deadline: .now() + .seconds(30))
+            let lines = try #require(try await pending.lines(until: .now() + .seconds(10)))
+            var tokens = 0
+            var last: OllamaChatChunk?
+            for try await batch in lines {
+                // Slower than the simulator writes: the body parts pile up until the reader catches up.
+                try await Task.sleep(for: .milliseconds(2))
+                for line in batch {
+                    if line.isLast { last = line.chunk } else { tokens += 1 }
+                }
+            }
+            #expect(tokens == 4000)
+            #expect(last?.done == true)
+        }
+    }
+
     @Test("an answer that comes within the wait is handed out at once, a refusal with its status")
     func quickAnswers() async throws {
         try await withOllamaSimulator(SimulatorConfiguration()) { sim in
