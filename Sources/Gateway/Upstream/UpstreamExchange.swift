@@ -29,10 +29,6 @@ final class UpstreamExchange: Sendable {
         if !delegate.taken { call.cancel() }
     }
 
-    func cancel() {
-        call.cancel()
-    }
-
     /// Ollama's answer (its head, and its body to read) once it came; nil if `bound` passed first
     /// (the request goes on). Throws the transport's failure as the client reports it.
     func response(until bound: NIODeadline?) async throws -> HTTPClientResponse? {
@@ -77,7 +73,8 @@ final class UpstreamExchange: Sendable {
             /// another thread): the next one that would be held back goes at once.
             var wantsMore = false
             var call: HTTPClient.Task<Void>?
-            var terminated = false
+            /// The request has ended: its last byte came, or it failed.
+            var ended = false
             var taken = false
         }
         private let state = Mutex(State())
@@ -87,17 +84,17 @@ final class UpstreamExchange: Sendable {
             head = eventLoop.makePromise()
         }
 
-        /// Called once, right after the request started (before any callback can need it).
+        /// Called once, right after the request started. One that has failed already has no body to
+        /// hand on (and a sequence made for it would never be released: it holds its delegate).
         func attach(_ call: HTTPClient.Task<Void>) {
-            let produced = Body.makeSequence(
-                backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8), finishOnDeinit: true, delegate: self)
-            let terminated = state.withLock { state in
+            state.withLock { state in
+                guard !state.ended else { return }
+                let produced = Body.makeSequence(
+                    backPressureStrategy: .init(lowWatermark: 2, highWatermark: 8), finishOnDeinit: true, delegate: self)
                 state.call = call
                 state.source = produced.source
                 state.body = produced.sequence
-                return state.terminated
             }
-            if terminated { call.cancel() }
         }
 
         var taken: Bool {
@@ -147,6 +144,7 @@ final class UpstreamExchange: Sendable {
         private func finish(_ error: (any Error)?) {
             // Taken out and released outside the lock: the sequence, released unread, calls `didTerminate`.
             let (source, demand, unread) = state.withLock { state in
+                state.ended = true
                 defer { (state.source, state.demand, state.body, state.call) = (nil, nil, nil, nil) }
                 return (state.source, state.demand, state.body)
             }
@@ -171,11 +169,7 @@ final class UpstreamExchange: Sendable {
 
         /// The reader is gone (or never came): nobody will read the rest.
         func didTerminate() {
-            let call = state.withLock { state in
-                state.terminated = true
-                return state.call
-            }
-            call?.cancel()
+            state.withLock { $0.call }?.cancel()
         }
     }
 }
