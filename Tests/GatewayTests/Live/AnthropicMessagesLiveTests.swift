@@ -415,9 +415,14 @@ struct AnthropicMessagesLiveTests {
         }
     }
 
-    @Test func clientDisconnectCancelsUpstream() async throws {
+    @Test("a client that leaves cancels Ollama's request: while the model answers, and while it still loads", arguments: [
+        false, true,
+    ])
+    func clientDisconnectCancelsUpstream(whileLoading: Bool) async throws {
         // The stalled model never answers: the stream commits (`message_start`) after one ping interval.
-        try await LiveGateway.run({ $0.streamPingInterval = .milliseconds(200) }) { gateway in
+        // A model that loads for 30 s has not answered either: the relay is still waiting for Ollama's head.
+        let simulator = whileLoading ? SimulatorConfiguration(loadTime: .seconds(30)) : SimulatorConfiguration()
+        try await LiveGateway.run(simulator: simulator, { $0.streamPingInterval = .milliseconds(200) }) { gateway in
             let port = try #require(gateway.client.port)
             try await withHTTPClient { http in
                 do {
