@@ -95,7 +95,7 @@ struct PendingStream<Line: OllamaStreamLine>: Sendable {
     }
 
     /// The attempt in flight. Dropped before it was settled (nobody will wait for it any more), it
-    /// leaves the pool's count of requests in flight; its exchange cancels itself.
+    /// ends its span and leaves the pool's count of requests in flight; its exchange cancels itself.
     private final class InFlight: Sendable {
         let exchange: UpstreamExchange
         let span: OTLPSpan?
@@ -115,7 +115,9 @@ struct PendingStream<Line: OllamaStreamLine>: Sendable {
         }
 
         deinit {
-            if !isSettled.load(ordering: .relaxed), let target { pool?.finished(target.name) }
+            guard !isSettled.load(ordering: .relaxed) else { return }
+            span?.end()
+            if let target { pool?.finished(target.name) }
         }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import GatewayAPI
 import Logging
 import NIOCore
+import NIOPosix
 import OllamaSim
 import Testing
 
@@ -103,6 +104,32 @@ struct PendingStreamLiveTests {
             }
             #expect(await sim.recorder.waitForDisconnects(1, timeout: .seconds(5)))
             #expect(pool.statuses().first?.inFlight == 0)
+        }
+    }
+
+    @Test("an answer taken and let go of unread cancels the request")
+    func takenUnreadIsCancelled() async throws {
+        // The stalled stream answers with its head, then writes nothing.
+        try await withOllamaSimulator(SimulatorConfiguration(faults: ["sim-chat": .stall])) { sim in
+            let (client, _) = Self.client(of: sim)
+            do {
+                var pending = try client.pendingStreamChat(Self.chat("never"), deadline: .now() + .seconds(20))
+                let lines = try await pending.lines(until: .now() + .seconds(10))
+                #expect(lines != nil)
+            }
+            #expect(await sim.recorder.waitForDisconnects(1, timeout: .seconds(5)))
+        }
+    }
+
+    @Test("an HTTP client that has shut down fails the wait instead of leaving it hanging")
+    func clientShutDown() async throws {
+        try await withOllamaSimulator(SimulatorConfiguration()) { sim in
+            let http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+            try await http.shutdown()
+            let runtime = RuntimeSettings(.init(ollamaURL: sim.baseURL, reasoningFormat: .reasoningContent))
+            let client = OllamaClient(http: http, runtime: runtime, logger: TestGateway.logger)
+            var pending = try client.pendingStreamChat(Self.chat("x"), deadline: .now() + .seconds(20))
+            await #expect(throws: CancellationError.self) { try await pending.lines() }
         }
     }
 
