@@ -88,6 +88,7 @@ final class UpstreamExchange: Sendable {
             /// another thread): the next one that would be held back goes at once.
             var wantsMore = false
             var call: HTTPClient.Task<Void>?
+            var headCame = false
             /// Nobody will read the rest.
             var abandoned = false
         }
@@ -110,14 +111,13 @@ final class UpstreamExchange: Sendable {
 
         /// The request ended: its last byte came, or it failed. A failure before the head leaves no
         /// body to read; after it, the reader gets the failure at the end of what came.
-        func finish(_ error: (any Error)?, headCame: Bool) {
+        func finish(_ error: (any Error)?) {
             // Released outside the lock: a sequence released unread calls back (`didTerminate`).
             let (source, demand, unread) = state.withLock { state in
-                defer {
-                    (state.source, state.demand, state.call) = (nil, nil, nil)
-                    if !headCame { state.body = nil }
-                }
-                return (state.source, state.demand, headCame ? nil : state.body)
+                let unread = state.headCame ? nil : state.body
+                if !state.headCame { state.body = nil }
+                defer { (state.source, state.demand, state.call) = (nil, nil, nil) }
+                return (state.source, state.demand, unread)
             }
             if let error { source?.finish(error) } else { source?.finish() }
             demand?.succeed()
@@ -155,7 +155,6 @@ final class UpstreamExchange: Sendable {
         let head: EventLoopPromise<HTTPResponseHead>
         private let eventLoop: any EventLoop
         private let shared: SharedState
-        private let headCame = Atomic<Bool>(false)
 
         init(eventLoop: any EventLoop, shared: SharedState) {
             self.eventLoop = eventLoop
@@ -164,7 +163,7 @@ final class UpstreamExchange: Sendable {
         }
 
         func didReceiveHead(task: HTTPClient.Task<Void>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
-            headCame.store(true, ordering: .relaxed)
+            shared.state.withLock { $0.headCame = true }
             self.head.succeed(head)
             return eventLoop.makeSucceededVoidFuture()
         }
@@ -191,11 +190,11 @@ final class UpstreamExchange: Sendable {
 
         func didReceiveError(task: HTTPClient.Task<Void>, _ error: any Error) {
             head.fail(error)
-            shared.finish(error, headCame: headCame.load(ordering: .relaxed))
+            shared.finish(error)
         }
 
         func didFinishRequest(task: HTTPClient.Task<Void>) throws {
-            shared.finish(nil, headCame: true)
+            shared.finish(nil)
         }
     }
 
